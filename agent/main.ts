@@ -1,0 +1,49 @@
+// Entry point of the agent: `node dist/agent/main.js`, started by a transport with
+// stdin/stdout as the protocol channel (see rpc/protocol.ts) and stderr for logs.
+//
+// Environment (tests): TSINFRA_AGENT_STATE_DIR (default /var/lib/tsinfra) and
+// TSINFRA_AGENT_RUN_DIR (default /run/tsinfra).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { AgentFileLog } from './log.js';
+import { agentMethods } from './methods.js';
+import { builtinResources } from './resources/builtin.js';
+import { RpcServer } from './rpc/server.js';
+import { ProcessRunner } from './system/command.js';
+import { AGENT_VERSION } from './version.js';
+
+// stdout carries protocol lines only: anything a library prints goes to stderr.
+for (const level of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) {
+  console[level] = (...args: unknown[]) => void process.stderr.write(format(...args) + '\n');
+}
+
+process.umask(0o077);
+const stateDir = process.env['TSINFRA_AGENT_STATE_DIR'] || '/var/lib/tsinfra';
+const runDir = process.env['TSINFRA_AGENT_RUN_DIR'] || '/run/tsinfra';
+const dirProblems: string[] = [];
+for (const dir of [stateDir, runDir]) {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    dirProblems.push(`cannot create ${dir}: ${(e as Error).message}`);
+  }
+}
+
+const log = new AgentFileLog(process.stderr, dirProblems.length === 0 ? join(stateDir, 'agent.log') : undefined);
+for (const p of dirProblems) log.warn(p);
+// The agent must outlive a bug in one request: log it and keep serving the others.
+process.on('uncaughtException', (e) => log.error(`uncaught exception: ${e.stack ?? e.message}`));
+process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+
+const runner = new ProcessRunner(log);
+const registry = builtinResources(runner, log);
+const server = new RpcServer(process.stdin, process.stdout, agentMethods({ registry, runner, stateDir }), { log });
+log.info(`agent ${AGENT_VERSION} started (node ${process.version}, pid ${process.pid})`);
+
+const reason = await server.serve();
+log.info(`agent stopping: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
+log.close();
+// Let the last response reach the pipe before exiting.
+process.stdout.end(() => process.exit(0));
+setTimeout(() => process.exit(0), 2000).unref();

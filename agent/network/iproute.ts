@@ -1,0 +1,123 @@
+// Links and addresses through iproute2: `ip -j ...` for reading (JSON, parsed with
+// zod), plain `ip ...` with argv arrays for writing. Callers check link names first.
+import { z } from 'zod';
+import { AgentFailure } from '../rpc/failure.js';
+import type { CommandRunner } from '../system/command.js';
+import { describeIssues } from '../rpc/zod-issues.js';
+
+export interface LinkAddress {
+  readonly family: 'inet' | 'inet6';
+  readonly address: string;
+  readonly prefix: number;
+  readonly scope: string;
+}
+
+export interface Link {
+  readonly name: string;
+  /** `bridge`, `veth`, `vxlan`...; null for physical devices. */
+  readonly kind: string | null;
+  readonly mtu: number;
+  /** Administratively up (`ip link set up`). */
+  readonly up: boolean;
+  readonly addresses: readonly LinkAddress[];
+}
+
+const ipAddrJson = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    mtu: z.number(),
+    flags: z.array(z.string()).optional(),
+    linkinfo: z.looseObject({ info_kind: z.string().optional() }).optional(),
+    addr_info: z
+      .array(
+        z.looseObject({
+          family: z.string().optional(),
+          local: z.string().optional(),
+          prefixlen: z.number().optional(),
+          scope: z.string().optional(),
+        }),
+      )
+      .optional(),
+  }),
+);
+
+function toLinks(stdout: string, argv: readonly string[]): Link[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout || '[]');
+  } catch {
+    throw new AgentFailure('E_COMMAND_OUTPUT', `${argv.join(' ')} did not print JSON (iproute2 too old for -j?)`);
+  }
+  // `ip -j addr show` prints one stub object per address-less link family on some versions: skip them.
+  const parsed = ipAddrJson.safeParse(Array.isArray(json) ? json.filter((l) => typeof l === 'object' && l !== null && 'ifname' in l) : json);
+  if (!parsed.success) {
+    throw new AgentFailure('E_COMMAND_OUTPUT', `unexpected output of ${argv.join(' ')}: ${describeIssues(parsed.error, '')}`);
+  }
+  return parsed.data.map((l) => ({
+    name: l.ifname,
+    kind: l.linkinfo?.info_kind ?? null,
+    mtu: l.mtu,
+    up: (l.flags ?? []).includes('UP'),
+    addresses: (l.addr_info ?? []).flatMap((a) =>
+      (a.family === 'inet' || a.family === 'inet6') && a.local !== undefined && a.prefixlen !== undefined
+        ? [{ family: a.family, address: a.local, prefix: a.prefixlen, scope: a.scope ?? 'global' }]
+        : [],
+    ),
+  }));
+}
+
+export class IpRoute {
+  constructor(private readonly runner: CommandRunner) {}
+
+  /** Every link of this network namespace with its addresses. */
+  async links(): Promise<Link[]> {
+    const argv = ['ip', '-j', '-d', 'addr', 'show'];
+    return toLinks((await this.runner.run(argv)).stdout, argv);
+  }
+
+  /** One link (kind, mtu, addresses in one read), or null when there is none of that name. */
+  async link(name: string): Promise<Link | null> {
+    const argv = ['ip', '-j', '-d', 'addr', 'show', 'dev', name];
+    const out = await this.runner.tryRun(argv);
+    if (out.code === 0) return toLinks(out.stdout, argv).find((l) => l.name === name) ?? null;
+    // Tell "no such device" from a real failure without matching error text.
+    if (!(await this.links()).some((l) => l.name === name)) return null;
+    // It exists, so the failure was real: run again to report it (or read it after a race).
+    const again = await this.runner.run(argv);
+    return toLinks(again.stdout, argv).find((l) => l.name === name) ?? null;
+  }
+
+  async addBridge(name: string, mtu: number | null): Promise<void> {
+    const argv = ['ip', 'link', 'add', 'name', name];
+    if (mtu !== null) argv.push('mtu', String(mtu));
+    argv.push('type', 'bridge');
+    await this.runner.run(argv, { mutates: true });
+  }
+
+  async setMtu(name: string, mtu: number): Promise<void> {
+    await this.runner.run(['ip', 'link', 'set', 'dev', name, 'mtu', String(mtu)], { mutates: true });
+  }
+
+  async setUp(name: string): Promise<void> {
+    await this.runner.run(['ip', 'link', 'set', 'dev', name, 'up'], { mutates: true });
+  }
+
+  /** `cidr` with the host part: `10.1.0.1/24`. */
+  async addAddress(name: string, cidr: string): Promise<void> {
+    await this.runner.run(['ip', 'addr', 'add', cidr, 'dev', name], { mutates: true });
+  }
+
+  async deleteAddress(name: string, cidr: string): Promise<void> {
+    await this.runner.run(['ip', 'addr', 'del', cidr, 'dev', name], { mutates: true });
+  }
+
+  /** Deletes a link; false when it was already gone. */
+  async deleteLink(name: string): Promise<boolean> {
+    const argv = ['ip', 'link', 'del', 'dev', name];
+    const out = await this.runner.tryRun(argv, { mutates: true });
+    if (out.code === 0) return true;
+    if ((await this.link(name)) === null) return false;
+    await this.runner.run(argv, { mutates: true });
+    return true;
+  }
+}

@@ -1,0 +1,149 @@
+// The agent protocol: newline-delimited JSON-RPC 2.0 over the agent's stdin/stdout.
+// The same bytes flow over a local pipe (transport "local") and an SSH exec channel,
+// so nothing here may assume a local pipe (no fd passing, no shared files).
+//
+//   engine                                   agent
+//     | -- {"jsonrpc":"2.0","id":1,"method":"hello",...} -->  |
+//     | <-- {"jsonrpc":"2.0","id":1,"result":{agentVersion,protocol}} |
+//     | -- resource.read {items:[...]} (one batch per host per refresh) --> |
+//     | <-- {"method":"progress","params":{requestId,...}} (0..n, notifications) |
+//     | <-- {"id":2,"result":{items:[...]}} |
+//     | -- shutdown --> (agent finishes in-flight requests, answers, exits) |
+//
+// One message per line, UTF-8, at most MAX_LINE_BYTES. Requests may be pipelined:
+// the agent handles them concurrently and answers by id. Every message is validated
+// with zod on both sides; a malformed request gets an error response (E_RPC_PARSE with
+// id null when the line is not JSON, E_RPC_INVALID naming the field otherwise) and the
+// agent carries on.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Longest line either side accepts; longer lines are discarded and answered with E_RPC_PARSE. */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+/** Error codes of the protocol layer itself; handlers add their own (E_UNSAFE_NAME, ...). */
+export const RPC_ERRORS = {
+  /** The line is not JSON (or not UTF-8, or too long); the response's id is null. */
+  parse: 'E_RPC_PARSE',
+  /** The envelope or the params fail validation; the message names the field. */
+  invalid: 'E_RPC_INVALID',
+  /** No such method. */
+  method: 'E_RPC_METHOD',
+  /** resource.* for a type the agent does not know. */
+  unknownType: 'E_UNKNOWN_TYPE',
+  /** A bug in the agent (an exception that is not an AgentFailure). */
+  internal: 'E_AGENT_INTERNAL',
+  /** A request arrived after shutdown. */
+  shuttingDown: 'E_AGENT_SHUTTING_DOWN',
+} as const;
+
+export const jsonValue: z.ZodType<unknown> = z.unknown();
+
+export const requestSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  method: z.string().min(1),
+  params: z.unknown().optional(),
+});
+export type Request = z.infer<typeof requestSchema>;
+
+export const errorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+export type RpcError = z.infer<typeof errorSchema>;
+
+export const progressParams = z.object({ requestId: z.number().int(), message: z.string() });
+
+export const resultResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int(), result: z.unknown() });
+export const errorResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int().nullable(), error: errorSchema });
+export const progressNotificationSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  method: z.literal('progress'),
+  params: progressParams,
+});
+
+export const responseSchema = z.union([resultResponseSchema, errorResponseSchema, progressNotificationSchema]);
+export type Response = z.infer<typeof responseSchema>;
+
+// ---- methods ---------------------------------------------------------------
+
+export const helloParams = z.object({ clientVersion: z.string(), protocol: z.number().int() });
+export const helloResult = z.object({
+  agentVersion: z.string(),
+  protocol: z.number().int(),
+  hostname: z.string(),
+  arch: z.string(),
+  nodeVersion: z.string(),
+});
+
+/** A resource object as the agent sees it: its type and its attributes (plain JSON). */
+export const resourceState = z.record(z.string(), z.unknown());
+export type ResourceState = z.infer<typeof resourceState>;
+
+export const readParams = z.object({
+  items: z.array(z.object({ type: z.string(), state: resourceState })),
+});
+/** One entry per item, same order; `state: null` means the object is gone. */
+export const readResult = z.object({
+  items: z.array(z.union([z.object({ state: resourceState.nullable() }), z.object({ error: errorSchema })])),
+});
+
+export const applyAction = z.enum(['create', 'update', 'delete']);
+export type ApplyAction = z.infer<typeof applyAction>;
+
+export const applyParams = z.object({
+  type: z.string(),
+  action: applyAction,
+  address: z.string(),
+  prior: resourceState.nullable(),
+  planned: resourceState.nullable(),
+});
+export const applyResult = z.object({ state: resourceState.nullable() });
+
+export const importParams = z.object({ type: z.string(), id: z.string() });
+export const importResult = z.object({ state: resourceState.nullable() });
+
+/** What `facts` reports: cheap reads only. Loose so that newer agents may add facts. */
+export const factsResult = z.looseObject({
+  kernel_release: z.string(),
+  hostname: z.string(),
+  arch: z.string(),
+  cpus: z.number().int(),
+  memory_bytes: z.number(),
+  cgroup: z.object({
+    version: z.enum(['v1', 'v2', 'hybrid', 'none']),
+    controllers: z.array(z.string()),
+  }),
+  tools: z.object({ lvm2: z.boolean(), nft: z.boolean(), ip: z.boolean() }),
+  interfaces: z.array(
+    z.object({
+      name: z.string(),
+      mtu: z.number().int().nullable(),
+      /** CIDR form, `10.0.0.5/24`, `fe80::1/64`. */
+      addresses: z.array(z.string()),
+    }),
+  ),
+  /** Free bytes under the agent's state directory (where images and volumes go). */
+  state_dir_free_bytes: z.number().nullable(),
+});
+export type Facts = z.infer<typeof factsResult>;
+
+export const methods = {
+  hello: { params: helloParams, result: helloResult },
+  facts: { params: z.object({}).optional(), result: factsResult },
+  'resource.read': { params: readParams, result: readResult },
+  'resource.apply': { params: applyParams, result: applyResult },
+  'resource.import': { params: importParams, result: importResult },
+  shutdown: { params: z.object({}).optional(), result: z.object({}) },
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type ParamsOf<M extends MethodName> = z.input<(typeof methods)[M]['params']>;
+export type ResultOf<M extends MethodName> = z.output<(typeof methods)[M]['result']>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}

@@ -1,0 +1,118 @@
+// The flow shared by `apply` and `destroy`: plan (or load a saved plan), show it, ask
+// for approval on a terminal, apply with progress lines, print the summary and outputs.
+import { createInterface } from 'node:readline/promises';
+import { stat } from 'node:fs/promises';
+import type { BaseCommand } from './base-command.js';
+import { hasChanges, type Plan } from '../plan-engine/plan/model.js';
+import { readPlanFile } from '../plan-engine/plan/plan-file.js';
+import { Run, type PlanRequest } from '../plan-engine/run.js';
+import { openWorkspace } from '../plan-engine/workspace.js';
+import type { InputValue, VarArg } from '../plan-engine/variables.js';
+import { hasErrors, type Diagnostic } from '../plan-engine/diagnostics.js';
+import { progressHooks, summaryLine } from './views/apply-view.js';
+import { renderPlan } from './views/plan-view.js';
+import { formatValue } from './views/plan-view.js';
+import type { Style } from './views/style.js';
+
+export interface ApplyFlowOptions {
+  readonly target: string; // DIR or saved plan FILE
+  readonly vars: readonly VarArg[];
+  readonly request: PlanRequest;
+  readonly autoApprove: boolean;
+  readonly parallelism: number;
+  readonly lock: boolean;
+  readonly json: boolean;
+  readonly style: Style;
+  readonly report: (ds: readonly Diagnostic[]) => void;
+  readonly setSources: (s: ReadonlyMap<string, string>) => void;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the exit code. */
+export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
+  const write = (line: string): void => void process.stdout.write(line + '\n');
+  let saved: Plan | undefined;
+  let dir = o.target;
+  if (await isFile(o.target)) {
+    saved = await readPlanFile(o.target);
+    dir = saved.configDir;
+  }
+  const ws = await openWorkspace(dir, saved ? [] : o.vars);
+  o.setSources(ws.sources);
+  if (hasErrors(ws.diagnostics)) {
+    o.report(ws.diagnostics);
+    return 1;
+  }
+  const destroy = o.request.mode === 'destroy';
+  const run = await Run.begin(ws, { operation: destroy ? 'destroy' : 'apply', lock: o.lock, parallelism: o.parallelism });
+  const ac = new AbortController();
+  const onSignal = (): void => {
+    process.stderr.write('\nInterrupt received: finishing the operations in progress, starting no new ones...\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let plan: Plan;
+    let inputs: ReadonlyMap<string, InputValue> | undefined;
+    if (saved) {
+      const stale = run.checkSavedPlan(saved);
+      if (stale.length) {
+        o.report(stale);
+        return 1;
+      }
+      inputs = new Map(Object.entries(saved.variables).map(([k, v]) => [k, { raw: v, fromString: false, source: 'the saved plan' }]));
+    }
+    // A saved plan is applied exactly; planning again (without refresh) only rebuilds the evaluation context.
+    const planned = await run.plan(saved ? { mode: saved.mode, refresh: false, targets: saved.targets, replace: saved.replace } : o.request, inputs);
+    o.report(planned.diagnostics);
+    if (hasErrors(planned.diagnostics) || !planned.plan) return 1;
+    plan = saved ?? planned.plan;
+    if (!saved) {
+      write(renderPlan(plan, o.style));
+      if (!hasChanges(plan)) return 0;
+      if (!o.autoApprove) {
+        if (!process.stdin.isTTY) {
+          o.report([
+            {
+              severity: 'error',
+              code: 'E_APPROVAL_REQUIRED',
+              summary: `${destroy ? 'destroy' : 'apply'} needs approval, and there is no terminal to ask on`,
+              detail: 'Run it with --auto-approve, or save a plan with `tsinfra plan --out FILE` and apply that file.',
+            },
+          ]);
+          return 1;
+        }
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`\n${o.style.bold(destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?')}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+        rl.close();
+        if (answer.trim() !== 'yes') {
+          write(`\n${destroy ? 'Destroy' : 'Apply'} cancelled.`);
+          return 1;
+        }
+        write('');
+      }
+    }
+    const hosts = new Set(plan.changes.map((c) => c.host));
+    const result = await run.apply(plan, planned.context, progressHooks(write, o.style, hosts.size > 1), ac.signal);
+    o.report(result.diagnostics);
+    write('\n' + summaryLine(result.summary, destroy, o.style));
+    const outputs = Object.entries(result.state.outputs);
+    if (outputs.length && !destroy) {
+      write('\nOutputs:\n');
+      for (const [k, v] of outputs.sort()) write(`${k} = ${formatValue(v.value as never, v.sensitive)}`);
+    }
+    return result.summary.failed > 0 || hasErrors(result.diagnostics) ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await run.close();
+  }
+}

@@ -1,0 +1,157 @@
+// Human rendering of a plan, as the SPEC shows: one block per changed resource,
+// attributes sorted and flattened to paths (`resources.memory`), unchanged ones
+// summarised, `# forces replacement` on the attributes that force it, a totals line.
+import { actionSymbol } from '../../plan-engine/plan/action.js';
+import { countChanges, type Change, type Drift, type Plan } from '../../plan-engine/plan/model.js';
+import { isObject, isUnknown, valuesEqual, type Value, type ValueObject } from '../../plan-engine/values.js';
+import type { Style } from './style.js';
+
+const SENSITIVE = '(sensitive value)';
+const UNKNOWN_TEXT = '(known after apply)';
+
+/** Flattens a value into leaf paths: objects by `.key`, lists by `[i]`. Empty containers are leaves. */
+export function flatten(v: Value | undefined, prefix = '', out = new Map<string, Value>()): Map<string, Value> {
+  if (isObject(v) && Object.keys(v).length) {
+    for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  } else if (Array.isArray(v) && v.length && v.some((x) => isObject(x) || Array.isArray(x))) {
+    v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out));
+  } else if (v !== undefined) {
+    out.set(prefix, v);
+  }
+  return out;
+}
+
+function isSensitive(path: string, sensitive: readonly string[]): boolean {
+  return sensitive.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`));
+}
+
+export function formatValue(v: Value | undefined, sensitive = false): string {
+  if (sensitive) return SENSITIVE;
+  if (v === undefined || v === null) return 'null';
+  if (isUnknown(v)) return UNKNOWN_TEXT;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => formatValue(x)).join(', ')}]`;
+  if (isObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k} = ${formatValue(x)}`).join(', ')} }`;
+  return String(v);
+}
+
+function heading(c: Change): string {
+  const a = c.address;
+  switch (c.action) {
+    case 'create':
+      return c.reason === 'drift' ? `# ${a} will be created (it was deleted outside tsinfra)` : `# ${a} will be created`;
+    case 'update':
+      return `# ${a} will be updated in place`;
+    case 'delete':
+      return c.reason === 'no-config' ? `# ${a} will be destroyed (no longer in the configuration)` : `# ${a} will be destroyed`;
+    case 'delete-then-create':
+    case 'create-then-delete':
+      return c.reason === 'tainted'
+        ? `# ${a} is tainted, so it must be replaced`
+        : c.reason === 'requested'
+          ? `# ${a} will be replaced, as requested`
+          : `# ${a} must be replaced`;
+    default:
+      return `# ${a}`;
+  }
+}
+
+function symbolStyle(sym: string, style: Style): string {
+  if (sym === '+') return style.green(sym);
+  if (sym === '-') return style.red(sym);
+  if (sym === '~') return style.yellow(sym);
+  if (sym.includes('/')) return style.red(sym);
+  return sym;
+}
+
+export function renderChange(c: Change, style: Style): string {
+  const lines: string[] = [];
+  const sym = actionSymbol(c.action);
+  lines.push(`  ${style.bold(heading(c))}`);
+  if (c.movedFrom) lines.push(`  # (moved from ${c.movedFrom})`);
+  const pad = sym.length === 1 ? '  ' : '';
+  lines.push(`${pad}${symbolStyle(sym, style)} resource "${c.type}" "${c.name}" {`);
+  const before = flatten(c.before ?? undefined);
+  const after = flatten(c.after ?? undefined);
+  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const width = Math.max(0, ...paths.map((p) => p.length));
+  let hidden = 0;
+  for (const p of paths) {
+    const b = before.get(p);
+    const a = after.get(p);
+    const sens = isSensitive(p, c.sensitivePaths);
+    const top = p.split(/[.[]/)[0]!;
+    const forces = c.replacePaths.includes(top) ? style.red(' # forces replacement') : '';
+    const name = p.padEnd(width);
+    if (c.action === 'create') lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}`);
+    else if (c.action === 'delete') lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}`);
+    else if (b === undefined || b === null) {
+      if (a === undefined || a === null) hidden++;
+      else lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}${forces}`);
+    } else if (a === undefined) lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}${forces}`);
+    else if (valuesEqual(a, b)) hidden++;
+    else lines.push(`      ${style.yellow('~')} ${name} = ${formatValue(b, sens)} -> ${formatValue(a, sens)}${forces}`);
+  }
+  if (hidden) lines.push(style.dim(`        # (${hidden} unchanged attribute${hidden === 1 ? '' : 's'} hidden)`));
+  lines.push('    }');
+  return lines.join('\n');
+}
+
+export function renderDrift(drift: readonly Drift[], style: Style): string {
+  if (!drift.length) return '';
+  const lines = [style.bold('Objects changed outside of tsinfra:'), ''];
+  for (const d of drift) {
+    if (d.kind === 'deleted') {
+      lines.push(`  # ${d.address} has been deleted`);
+      continue;
+    }
+    lines.push(`  # ${d.address} has changed`);
+    const before = flatten(d.before);
+    const after = flatten(d.after as ValueObject);
+    for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      const b = before.get(p);
+      const a = after.get(p);
+      if (valuesEqual(a, b)) continue;
+      const sens = isSensitive(p, d.sensitivePaths);
+      lines.push(`      ${style.yellow('~')} ${p} = ${formatValue(b, sens)} -> ${formatValue(a, sens)}`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n') + '\n';
+}
+
+export function totalsLine(plan: Plan): string {
+  const t = countChanges(plan.changes);
+  return `Plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy.`;
+}
+
+export function renderPlan(plan: Plan, style: Style): string {
+  const out: string[] = [];
+  const drift = renderDrift(plan.drift, style);
+  if (drift) out.push(drift);
+  const changed = plan.changes.filter((c) => c.action !== 'no-op');
+  const outputChanges = plan.outputs.filter((o) => o.action !== 'no-op');
+  if (plan.mode === 'refresh-only') {
+    out.push(plan.drift.length ? 'Applying this refresh-only plan will update the state to match the objects above.\n' : 'No changes. The state matches what the hosts have.\n');
+    return out.join('\n');
+  }
+  if (!changed.length && !outputChanges.length) {
+    out.push('No changes. The hosts match the configuration.\n');
+    return out.join('\n');
+  }
+  if (changed.length) {
+    out.push('tsinfra will perform the following actions:\n');
+    for (const c of changed) out.push(renderChange(c, style) + '\n');
+    out.push(style.bold(totalsLine(plan)));
+  }
+  if (outputChanges.length) {
+    out.push('\nChanges to outputs:');
+    for (const o of outputChanges) {
+      const sym = o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~';
+      const val =
+        o.action === 'update' ? `${formatValue(o.before, o.sensitive)} -> ${formatValue(o.after, o.sensitive)}` : formatValue(o.action === 'delete' ? o.before : o.after, o.sensitive);
+      out.push(`  ${symbolStyle(sym, style)} ${o.name} = ${val}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,216 @@
+// Apply: carry out a plan's changes in dependency order, independent ones in parallel
+// (bounded by --parallelism), skipping whatever depends on a failure, and persisting
+// the state after every finished change so that a crash leaves true state behind.
+//
+// Operation graph (edges point from an operation to what must finish first):
+//   create/update X  -> create/update of every dependency of X
+//   delete X         -> delete of every Y that depends on X    (reverse order)
+//   delete-then-create X: create X -> delete X
+//   create-then-delete X: delete X -> create X
+import type { Config } from '../config/model.js';
+import { Diagnostics, type Diagnostic } from '../diagnostics.js';
+import { evaluate } from '../expressions/index.js';
+import { Graph, walk } from '../graph/index.js';
+import { providerFor } from '../../providers/registry.js';
+import { cloneState, removeResource, upsertResource, type State } from '../../state/model.js';
+import type { StateWriter } from '../../state/state-writer.js';
+import { AgentError } from '../../transport/types.js';
+import type { Change, Plan } from '../plan/model.js';
+import type { EvalContext } from '../plan/eval-context.js';
+import { replanInstance } from '../plan/replan.js';
+import type { SessionPool } from '../plan/refresh.js';
+import { containsUnknown, type Value, type ValueObject } from '../values.js';
+
+export type Operation = 'create' | 'update' | 'delete';
+
+interface OpNode {
+  readonly key: string;
+  readonly change: Change;
+  readonly op: Operation;
+}
+
+export interface ApplyHooks {
+  start?(change: Change, op: Operation): void;
+  complete?(change: Change, op: Operation, seconds: number): void;
+  failed?(change: Change, op: Operation, diagnostic: Diagnostic): void;
+  skipped?(change: Change, op: Operation, because: string): void;
+}
+
+export interface ApplySummary {
+  added: number;
+  changed: number;
+  destroyed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface ApplyResult {
+  readonly state: State;
+  readonly summary: ApplySummary;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function buildOperationGraph(changes: readonly Change[]): Graph<OpNode> {
+  const g = new Graph<OpNode>((n) => n.key);
+  const applyOps = new Map<string, OpNode>();
+  const deleteOps = new Map<string, OpNode>();
+  for (const c of changes) {
+    if (c.action === 'no-op' || c.action === 'read') continue;
+    if (c.action !== 'delete') {
+      const n: OpNode = { key: `${c.address}#${c.action === 'update' ? 'update' : 'create'}`, change: c, op: c.action === 'update' ? 'update' : 'create' };
+      g.add(n);
+      applyOps.set(c.address, n);
+    }
+    if (c.action === 'delete' || c.action === 'delete-then-create' || c.action === 'create-then-delete') {
+      const n: OpNode = { key: `${c.address}#delete`, change: c, op: 'delete' };
+      g.add(n);
+      deleteOps.set(c.address, n);
+    }
+  }
+  for (const c of changes) {
+    const a = applyOps.get(c.address);
+    const d = deleteOps.get(c.address);
+    for (const dep of c.dependencies) {
+      const depApply = applyOps.get(dep);
+      if (a && depApply) g.connect(a, depApply);
+      const depDelete = deleteOps.get(dep);
+      // I depend on dep: dep may be deleted only after I am.
+      if (depDelete && d) g.connect(depDelete, d);
+      // A dependency replaced in place of me: my update waits for its old copy to go only when I am not changing.
+    }
+    if (a && d) {
+      if (c.action === 'delete-then-create') g.connect(a, d);
+      else g.connect(d, a);
+    }
+  }
+  return g;
+}
+
+export interface ApplyOptions {
+  readonly parallelism: number;
+  readonly signal?: AbortSignal;
+}
+
+export async function applyPlan(
+  plan: Plan,
+  config: Config | undefined,
+  ctx: EvalContext | undefined,
+  writer: StateWriter,
+  sessions: SessionPool,
+  options: ApplyOptions,
+  hooks: ApplyHooks = {},
+): Promise<ApplyResult> {
+  const diags = new Diagnostics();
+  const state = cloneState(plan.priorState);
+  const stored = writer.current;
+  if (stored) {
+    state.lineage = stored.lineage;
+    state.serial = stored.serial;
+  }
+  // Moves and refresh results are part of the new state even when nothing else changes.
+  await writer.persist(state);
+  const summary: ApplySummary = { added: 0, changed: 0, destroyed: 0, failed: 0, skipped: 0 };
+  const graph = buildOperationGraph(plan.changes);
+  const result = await walk(graph, {
+    concurrency: Math.max(1, options.parallelism),
+    ...(options.signal ? { signal: options.signal } : {}),
+    visit: async (node) => {
+      const { change, op } = node;
+      const provider = providerFor(change.type);
+      if (!provider) throw new Error(`bug: no provider for ${change.type}`);
+      hooks.start?.(change, op);
+      const t0 = performance.now();
+      try {
+        let planned = change.after;
+        if (op !== 'delete' && planned && containsUnknown(planned) && config && ctx) {
+          planned = replanInstance(config, ctx, change, diags) ?? planned;
+        }
+        const session = provider.usesAgent ? await sessions.session(change.host, ctxOrThrow(ctx)) : undefined;
+        const prior = op === 'create' ? null : change.before;
+        const newAttrs = await provider.apply({ action: op, address: change.address, prior, planned: op === 'delete' ? null : planned }, session);
+        if (op === 'delete' || newAttrs === null) {
+          removeResource(state, change.address);
+          if (ctx) forgetInstance(ctx, change);
+        } else {
+          upsertResource(state, {
+            address: change.address,
+            type: change.type,
+            name: change.name,
+            ...(change.index !== undefined ? { index: change.index } : {}),
+            host: change.host,
+            attributes: newAttrs,
+            sensitivePaths: [...change.sensitivePaths],
+            dependencies: [...change.dependencies],
+            status: 'ready',
+            ...(change.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
+          });
+          if (ctx) rememberInstance(ctx, change, newAttrs);
+        }
+        await writer.persist(state);
+        if (op === 'create') summary.added++;
+        else if (op === 'update') summary.changed++;
+        else summary.destroyed++;
+        hooks.complete?.(change, op, (performance.now() - t0) / 1000);
+        return 'ok';
+      } catch (e) {
+        const d = failureDiagnostic(change, op, e);
+        diags.add(d);
+        summary.failed++;
+        hooks.failed?.(change, op, d);
+        return 'failed';
+      }
+    },
+    onSkip: (node, because) => {
+      summary.skipped++;
+      hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
+    },
+  });
+  void result;
+  if (config && ctx && plan.mode !== 'destroy') {
+    state.outputs = evaluateOutputs(config, ctx, diags);
+  } else if (plan.mode === 'destroy') {
+    state.outputs = {};
+  }
+  await writer.persist(state);
+  await writer.flush();
+  return { state, summary, diagnostics: diags.items };
+}
+
+function ctxOrThrow(ctx: EvalContext | undefined): EvalContext {
+  if (!ctx) throw new Error('bug: apply needs the evaluation context to reach hosts');
+  return ctx;
+}
+
+function failureDiagnostic(change: Change, op: Operation, e: unknown): Diagnostic {
+  const verb = op === 'create' ? 'Creating' : op === 'update' ? 'Updating' : 'Destroying';
+  if (e instanceof AgentError) {
+    return { severity: 'error', code: e.code, summary: `${verb} ${change.address} on ${change.host} failed`, detail: e.message, address: change.address };
+  }
+  if (e instanceof Error && 'diagnostics' in e) {
+    const first = (e as { diagnostics: Diagnostic[] }).diagnostics[0];
+    if (first) return { ...first, address: change.address };
+  }
+  throw e;
+}
+
+function rememberInstance(ctx: EvalContext, change: Change, attrs: ValueObject): void {
+  const o = ctx.resources.get(`${change.type}.${change.name}`);
+  o?.instances.set(change.index ?? '', attrs);
+}
+
+function forgetInstance(ctx: EvalContext, change: Change): void {
+  const o = ctx.resources.get(`${change.type}.${change.name}`);
+  if (o && change.action === 'delete') o.instances.delete(change.index ?? '');
+}
+
+function evaluateOutputs(config: Config, ctx: EvalContext, diags: Diagnostics): State['outputs'] {
+  const out: State['outputs'] = {};
+  for (const o of config.outputs.values()) {
+    const r = evaluate(o.value.expr, ctx.scope(), { range: o.value.range, address: `output.${o.name}` });
+    if (r.diagnostics.length) continue; // reported at plan time; a failed resource can leave it unknown
+    if (containsUnknown(r.value)) continue;
+    out[o.name] = { value: r.value as Value, sensitive: o.sensitive || r.sensitive };
+  }
+  void diags;
+  return out;
+}

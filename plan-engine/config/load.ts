@@ -1,0 +1,150 @@
+// Loads a configuration directory: every `*.hcl` and `*.infra.ts` file in it (not
+// subdirectories; `*.auto.vars.hcl` files hold variable values, not configuration)
+// becomes one Config, with duplicate declarations reported across files.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Diagnostics, type Diagnostic } from '../diagnostics.js';
+import { primeCache } from '../expressions/ast-cache.js';
+import { decodeFile } from './hcl-decode.js';
+import { locateHcl } from './hcl-locator.js';
+import type { Config, FileDecls, Settings } from './model.js';
+import { chunkSource, mergeChunkJson, parseAll, type ParseJob } from './parse-pool.js';
+import { loadTypeScriptManifest } from './typescript.js';
+
+export const VARS_FILE_SUFFIX = '.auto.vars.hcl';
+
+export async function listConfigFiles(dir: string): Promise<{ hcl: string[]; ts: string[] }> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  return {
+    hcl: names.filter((n) => n.endsWith('.hcl') && !n.endsWith(VARS_FILE_SUFFIX)),
+    ts: names.filter((n) => n.endsWith('.infra.ts')),
+  };
+}
+
+export interface LoadResult {
+  readonly config?: Config;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Source text of each file, for error snippets. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** Big files are split into this many chunks per core so the workers stay busy. */
+const CHUNK_BYTES = 128 * 1024;
+
+export async function loadConfig(dir: string): Promise<LoadResult> {
+  const diags = new Diagnostics();
+  const sources = new Map<string, string>();
+  let files: { hcl: string[]; ts: string[] };
+  try {
+    files = await listConfigFiles(dir);
+  } catch (e) {
+    diags.error('E_CONFIG_DIR', `Cannot read configuration directory ${dir}`, { detail: (e as Error).message });
+    return { diagnostics: diags.items, sources };
+  }
+  if (files.hcl.length + files.ts.length === 0) {
+    diags.error('E_NO_CONFIG', `No configuration files in ${dir}`, {
+      detail: 'tsinfra reads every *.hcl and *.infra.ts file of the directory.',
+    });
+    return { diagnostics: diags.items, sources };
+  }
+
+  const hash = createHash('sha256');
+  const hclSources = await Promise.all(files.hcl.map((n) => readFile(join(dir, n), 'utf8')));
+  const located = files.hcl.map((name, i) => {
+    const source = hclSources[i]!;
+    sources.set(name, source);
+    hash.update(`${name}\0${source}\0`);
+    const r = locateHcl(name, source);
+    return r;
+  });
+
+  // Syntax: chunk big files on block boundaries, parse everything (possibly on workers).
+  const jobs: ParseJob[] = [];
+  const jobsOfFile: number[][] = [];
+  files.hcl.forEach((name, i) => {
+    const source = hclSources[i]!;
+    const parts = Math.min(availableParallelism() * 2, Math.ceil(source.length / CHUNK_BYTES));
+    const starts = located[i]!.body.blocks.map((b) => b.range.start.line - 1);
+    const chunks = chunkSource(source, starts, parts);
+    jobsOfFile.push(chunks.map((c) => jobs.push({ file: name, source: c }) - 1));
+  });
+  const parsed = await parseAll(jobs);
+
+  const decls: FileDecls[] = [];
+  files.hcl.forEach((name, i) => {
+    const results = jobsOfFile[i]!.map((j) => parsed[j]!);
+    for (const r of results) {
+      diags.append(r.diagnostics);
+      primeCache(r.asts);
+    }
+    if (results.some((r) => r.json === undefined)) return; // syntax error: reported above
+    diags.append(located[i]!.diagnostics);
+    const json = results.length === 1 ? results[0]!.json! : mergeChunkJson(results.map((r) => r.json!));
+    const d = decodeFile(name, located[i]!.body, json);
+    diags.append(d.diagnostics.items);
+    decls.push(d.decls);
+  });
+
+  for (const name of files.ts) {
+    const source = await readFile(join(dir, name), 'utf8');
+    sources.set(name, source);
+    hash.update(`${name}\0${source}\0`);
+    const r = await loadTypeScriptManifest(join(dir, name));
+    diags.append(r.diagnostics);
+    decls.push(r.decls);
+  }
+
+  const config = merge(dir, [...files.hcl, ...files.ts], hash.digest('hex'), decls, diags);
+  return { config, diagnostics: diags.items, sources };
+}
+
+/** Merges the files' declarations, reporting every duplicate with both places. */
+export function merge(dir: string, files: string[], hash: string, all: readonly FileDecls[], diags: Diagnostics): Config {
+  const variables = new Map();
+  const locals = new Map();
+  const hosts = new Map();
+  const resources = new Map();
+  const outputs = new Map();
+  const moved = [];
+  let settings: Settings = {};
+  const once = <T extends { range: Config['moved'][number]['range'] }>(
+    map: Map<string, T>,
+    key: string,
+    what: string,
+    decl: T,
+  ): void => {
+    const prev = map.get(key);
+    if (prev) {
+      diags.error('E_DUPLICATE', `Duplicate ${what} "${key}"`, {
+        detail: `It was already declared at ${prev.range.file}:${prev.range.start.line}. Each address must be unique in a configuration.`,
+        address: key,
+        range: decl.range,
+      });
+      return;
+    }
+    map.set(key, decl);
+  };
+  let settingsFrom: string | undefined;
+  for (const f of all) {
+    for (const v of f.variables) once(variables, v.name, 'variable', v);
+    for (const l of f.locals) once(locals, l.name, 'local value', l);
+    for (const h of f.hosts) once(hosts, h.name, 'host', h);
+    for (const r of f.resources) once(resources, r.addr.key, 'resource', r);
+    for (const o of f.outputs) once(outputs, o.name, 'output', o);
+    moved.push(...f.moved);
+    for (const s of f.settings) {
+      if (settingsFrom !== undefined) {
+        diags.error('E_DUPLICATE', 'Duplicate tsinfra settings block', {
+          detail: `A tsinfra block was already declared in ${settingsFrom}.`,
+          ...(s.backend ? { range: s.backend.range } : {}),
+        });
+        continue;
+      }
+      settingsFrom = f.file;
+      settings = s;
+    }
+  }
+  return { dir, files, hash, variables, locals, hosts, resources, outputs, moved, settings };
+}

@@ -1,0 +1,106 @@
+// The dependency graph of a configuration's declarations: variables, locals, hosts,
+// resources and outputs, with an edge for every reference and depends_on entry.
+// Planning walks it in topological order; apply derives its own graph of changes
+// from the resource-to-resource edges.
+import type { Attribute, Body, Config } from '../config/model.js';
+import { Diagnostics } from '../diagnostics.js';
+import { referencesOf } from '../expressions/index.js';
+import { findCycles, Graph } from '../graph/index.js';
+
+export type NodeKind = 'var' | 'local' | 'host' | 'resource' | 'output';
+
+export function nodeKind(key: string): NodeKind {
+  const root = key.slice(0, key.indexOf('.'));
+  if (root === 'var' || root === 'local' || root === 'host' || root === 'output') return root;
+  return 'resource';
+}
+
+function* bodyAttributes(body: Body): Generator<Attribute> {
+  yield* body.attributes.values();
+  for (const b of body.blocks) yield* bodyAttributes(b.body);
+}
+
+/** Every attribute of every declaration, with the node it belongs to. */
+function* declaredAttributes(config: Config): Generator<[string, Attribute]> {
+  for (const v of config.variables.values()) {
+    for (const val of v.validations) yield [`var.${v.name}`, val.condition];
+  }
+  for (const l of config.locals.values()) yield [`local.${l.name}`, l.value];
+  for (const h of config.hosts.values()) {
+    for (const a of bodyAttributes(h.body)) yield [`host.${h.name}`, a];
+    for (const a of [h.count, h.forEach, h.dependsOn]) if (a) yield [`host.${h.name}`, a];
+  }
+  for (const r of config.resources.values()) {
+    for (const a of bodyAttributes(r.body)) yield [r.addr.key, a];
+    for (const a of [r.count, r.forEach, r.dependsOn, r.host]) if (a) yield [r.addr.key, a];
+  }
+  for (const o of config.outputs.values()) {
+    yield [`output.${o.name}`, o.value];
+    if (o.dependsOn) yield [`output.${o.name}`, o.dependsOn];
+  }
+}
+
+/** The node a reference points at, or undefined when it names nothing declared. */
+function referencedNode(config: Config, parts: readonly (string | number)[]): string | undefined {
+  const [root, name] = parts;
+  if (typeof root !== 'string' || typeof name !== 'string') return undefined;
+  switch (root) {
+    case 'var':
+      return config.variables.has(name) ? `var.${name}` : undefined;
+    case 'local':
+      return config.locals.has(name) ? `local.${name}` : undefined;
+    case 'host':
+      return config.hosts.has(name) ? `host.${name}` : undefined;
+    case 'count':
+    case 'each':
+    case 'self':
+      return undefined;
+    default:
+      return config.resources.has(`${root}.${name}`) ? `${root}.${name}` : undefined;
+  }
+}
+
+export function buildConfigGraph(config: Config, diags: Diagnostics): Graph<string> {
+  const g = new Graph<string>((k) => k);
+  for (const n of config.variables.keys()) g.add(`var.${n}`);
+  for (const n of config.locals.keys()) g.add(`local.${n}`);
+  for (const n of config.hosts.keys()) g.add(`host.${n}`);
+  for (const n of config.resources.keys()) g.add(n);
+  for (const n of config.outputs.keys()) g.add(`output.${n}`);
+  const ranges = new Map<string, Attribute>();
+  for (const [node, attr] of declaredAttributes(config)) {
+    for (const ref of referencesOf(attr.expr)) {
+      const target = referencedNode(config, ref.parts);
+      if (target === undefined) continue; // reported with a suggestion when evaluated
+      g.connect(node, target);
+      if (!ranges.has(node)) ranges.set(node, attr);
+    }
+  }
+  for (const cycle of findCycles(g)) {
+    const names = [...cycle, cycle[0]!].join(' -> ');
+    const first = ranges.get(cycle[0]!);
+    diags.error('E_CYCLE', `Dependency cycle: ${names}`, {
+      detail: `These ${cycle.length === 1 ? 'declaration refers' : `${cycle.length} declarations refer`} to each other, so no order can satisfy them: ${cycle.join(', ')}.`,
+      address: cycle[0]!,
+      ...(first ? { range: first.range } : {}),
+    });
+  }
+  return g;
+}
+
+/** Resources a node depends on, looking through variables, locals and hosts. */
+export function resourceDependencies(g: Graph<string>, node: string, cache = new Map<string, Set<string>>()): Set<string> {
+  const out = new Set<string>();
+  for (const dep of g.dependencies(node)) {
+    if (nodeKind(dep) === 'resource') out.add(dep);
+    else {
+      let sub = cache.get(dep);
+      if (!sub) {
+        sub = resourceDependencies(g, dep, cache);
+        cache.set(dep, sub);
+      }
+      for (const s of sub) out.add(s);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+// Diffs one resource instance: recorded (refreshed) state against the provider's
+// planned state for the configuration, into a Change with an Action and a Reason.
+import type { ResourceDecl } from '../config/model.js';
+import type { Diagnostics } from '../diagnostics.js';
+import { evaluate } from '../expressions/index.js';
+import type { InstanceKey } from '../addresses.js';
+import type { ResourceProvider } from '../../providers/provider.js';
+import type { ResourceInstanceState } from '../../state/model.js';
+import { isObject, isUnknown, valuesEqual, type ValueObject } from '../values.js';
+import type { Action, Reason } from './action.js';
+import type { EvalContext } from './eval-context.js';
+import type { Change } from './model.js';
+
+export interface DiffInput {
+  readonly provider: ResourceProvider;
+  readonly address: string;
+  readonly decl: ResourceDecl;
+  readonly instanceKey: InstanceKey;
+  readonly host: string;
+  readonly config: ValueObject;
+  readonly configSensitive: readonly string[];
+  readonly prior: ResourceInstanceState | undefined;
+  readonly replaceRequested: boolean;
+  readonly dependencies: readonly string[];
+  readonly ctx: EvalContext;
+  readonly diags: Diagnostics;
+}
+
+export function diffInstance(d: DiffInput): Change {
+  const { provider, prior } = d;
+  const pctx = { address: d.address, name: d.decl.addr.name, instanceKey: d.instanceKey, host: d.host };
+  const before = prior ? (prior.attributes as ValueObject) : null;
+  let after = applyIgnoreChanges(d.decl, provider.plan(d.config, before, pctx), before);
+  const cbd = literalLifecycle(d, 'createBeforeDestroy');
+  const base = {
+    address: d.address,
+    type: d.decl.addr.type,
+    name: d.decl.addr.name,
+    ...(d.instanceKey !== undefined ? { index: d.instanceKey } : {}),
+    host: d.host,
+    sensitivePaths: [...new Set([...d.configSensitive, ...provider.sensitive])],
+    dependencies: d.dependencies,
+    createBeforeDestroy: cbd,
+  };
+  if (!before) return { ...base, action: 'create', before: null, after, replacePaths: [] };
+
+  const changed = changedAttributes(before, after, provider);
+  let reason: Reason | undefined;
+  let replacePaths: string[] = [];
+  if (prior!.status === 'tainted') reason = 'tainted';
+  else if (d.replaceRequested) reason = 'requested';
+  else if (prior!.host !== d.host) {
+    reason = 'cannot-update';
+    replacePaths = ['host'];
+  } else {
+    replacePaths = changed.filter((k) => !provider.updatable.includes(k));
+    if (replacePaths.length) reason = 'cannot-update';
+  }
+  if (reason) {
+    // A new object: computed attributes are computed afresh.
+    after = applyIgnoreChanges(d.decl, provider.plan(d.config, null, pctx), before);
+    const action: Action = cbd ? 'create-then-delete' : 'delete-then-create';
+    return { ...base, action, reason, before, after, replacePaths };
+  }
+  if (changed.length === 0) return { ...base, action: 'no-op', before, after: before, replacePaths: [] };
+  return { ...base, action: 'update', before, after, replacePaths: [] };
+}
+
+/** Top-level attributes that differ; a computed attribute still unknown is not a change by itself. */
+export function changedAttributes(before: ValueObject, after: ValueObject, provider: ResourceProvider): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out: string[] = [];
+  for (const k of keys) {
+    const a = after[k];
+    if (isUnknown(a) && provider.computed.includes(k)) continue;
+    if (!valuesEqual(before[k] ?? null, a ?? null)) out.push(k);
+  }
+  return out.sort();
+}
+
+/** lifecycle.ignore_changes: keep the recorded value for the named attributes. */
+function applyIgnoreChanges(decl: ResourceDecl, after: ValueObject, before: ValueObject | null): ValueObject {
+  const lc = decl.lifecycle;
+  if (!before || (!lc.ignoreAll && lc.ignoreChanges.length === 0)) return after;
+  const out = structuredClone(after);
+  if (lc.ignoreAll) {
+    for (const k of Object.keys(out)) if (k in before) out[k] = before[k]!;
+    return out;
+  }
+  for (const { path } of lc.ignoreChanges) {
+    const parts = path.split('.');
+    let src: unknown = before;
+    let dst: unknown = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      src = isObject(src as never) ? (src as ValueObject)[parts[i]!] : undefined;
+      dst = isObject(dst as never) ? (dst as ValueObject)[parts[i]!] : undefined;
+    }
+    const last = parts[parts.length - 1]!;
+    if (isObject(dst as never) && isObject(src as never) && last in (src as ValueObject)) (dst as ValueObject)[last] = (src as ValueObject)[last]!;
+  }
+  return out;
+}
+
+function literalLifecycle(d: DiffInput, key: 'createBeforeDestroy' | 'preventDestroy'): boolean {
+  const attr = d.decl.lifecycle[key];
+  if (!attr) return false;
+  const r = evaluate(attr.expr, d.ctx.scope(), { range: attr.range, address: d.address });
+  d.diags.append(r.diagnostics);
+  if (typeof r.value !== 'boolean') {
+    if (!r.diagnostics.length) d.diags.error('E_TYPE_MISMATCH', `lifecycle.${key === 'createBeforeDestroy' ? 'create_before_destroy' : 'prevent_destroy'} must be true or false`, { range: attr.range, address: d.address });
+    return false;
+  }
+  return r.value;
+}

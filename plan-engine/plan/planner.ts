@@ -1,0 +1,401 @@
+// Planning: evaluate the configuration in dependency order, refresh what the hosts
+// really have, and diff desired against recorded state into one Change per resource
+// instance.
+//
+//   1. graph of declarations, cycle check
+//   2. variables; locals and hosts that need no resource (pass 1)
+//   3. moved blocks applied to a copy of the state
+//   4. refresh: one batched read per host, drift recorded
+//   5. resources and the remaining locals/outputs in topological order (pass 2):
+//      expand count/for_each, evaluate, validate, provider.plan, diff
+//   6. orphans (in state, not in config) deleted; prevent_destroy checked
+import { parseResourceInstanceAddr, ResourceAddr, type InstanceKey } from '../addresses.js';
+import type { Config, ResourceDecl } from '../config/model.js';
+import { Diagnostics, type Diagnostic } from '../diagnostics.js';
+import { evaluate } from '../expressions/index.js';
+import { hostSchema } from '../config/host-schema.js';
+import { providerFor, resourceTypes } from '../../providers/registry.js';
+import type { ResourceProvider } from '../../providers/provider.js';
+import { cloneState, newState, type ResourceInstanceState, type State } from '../../state/model.js';
+import { applyMoves } from './moves.js';
+import { buildConfigGraph, nodeKind, resourceDependencies } from './config-graph.js';
+import { EvalContext, type ExpandedObject } from './eval-context.js';
+import { evaluateBody, expand } from './evaluate-block.js';
+import { checkSchema } from './schema-issues.js';
+import { diffInstance } from './diff.js';
+import type { Change, Drift, OutputChange, Plan, PlanMode } from './model.js';
+import { refreshState, type SessionPool } from './refresh.js';
+import { isObject, valuesEqual, type Value, type ValueObject } from '../values.js';
+import { suggest } from '../diagnostics.js';
+import { TSINFRA_VERSION } from '../version.js';
+import { evaluateVariables, type InputValue } from '../variables.js';
+import { evaluateHost } from './hosts.js';
+
+export interface PlanOptions {
+  readonly mode: PlanMode;
+  readonly refresh: boolean;
+  readonly targets: readonly string[];
+  readonly replace: readonly string[];
+  readonly inputs: ReadonlyMap<string, InputValue>;
+  /** validate: no inputs required, nothing refreshed, no state. */
+  readonly validateOnly?: boolean;
+}
+
+export interface PlanResult {
+  readonly plan?: Plan;
+  readonly context?: EvalContext;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export async function makePlan(config: Config, stored: State | null, options: PlanOptions, sessions: SessionPool | undefined): Promise<PlanResult> {
+  const diags = new Diagnostics();
+  const graph = buildConfigGraph(config, diags);
+  if (diags.hasErrors()) return { diagnostics: diags.items };
+
+  const ctx = new EvalContext(config);
+  await evaluateVariables(config, options.inputs, ctx, diags, { requireAll: !options.validateOnly });
+  if (diags.hasErrors()) return { diagnostics: diags.items };
+
+  const order = graph.topologicalOrder();
+  const needsResource = new Set<string>();
+  for (const node of order) {
+    if (nodeKind(node) === 'resource' || nodeKind(node) === 'output') needsResource.add(node);
+    else if ([...graph.dependencies(node)].some((d) => needsResource.has(d))) needsResource.add(node);
+  }
+  for (const node of order) {
+    if (needsResource.has(node)) continue;
+    evaluateNode(node, config, ctx, diags);
+  }
+  for (const h of config.hosts.values()) {
+    if (needsResource.has(`host.${h.name}`)) {
+      diags.error('E_HOST_DEPENDS_ON_RESOURCE', `host "${h.name}" refers to a resource`, {
+        detail: 'Hosts are connected before resources are planned; their settings may use variables, locals and other hosts only.',
+        range: h.range,
+        address: `host.${h.name}`,
+      });
+    }
+  }
+
+  const state = stored ? cloneState(stored) : newState(TSINFRA_VERSION);
+  applyMoves(config, state, diags);
+
+  let drift: Drift[] = [];
+  if (options.refresh && !options.validateOnly && sessions && state.resources.length > 0 && !diags.hasErrors()) {
+    drift = await refreshState(state, ctx, sessions, diags);
+  }
+  if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
+
+  const targetSet = resolveTargets(config, graph, options.targets, diags);
+  const replaceSet = new Set(options.replace.map((r) => parseResourceInstanceAddr(r)?.key ?? r));
+  const depCache = new Map<string, Set<string>>();
+  const changes: Change[] = [];
+  const planned = new Set<string>();
+
+  if (options.mode !== 'refresh-only' && options.mode !== 'destroy') {
+    for (const node of order) {
+      if (!needsResource.has(node)) continue;
+      const kind = nodeKind(node);
+      if (kind !== 'resource') {
+        if (kind !== 'output') evaluateNode(node, config, ctx, diags);
+        continue;
+      }
+      const decl = config.resources.get(node)!;
+      const inTarget = !targetSet || targetSet.has(node);
+      const deps = [...resourceDependencies(graph, node, depCache)];
+      planResource(decl, ctx, state, inTarget, replaceSet, deps, changes, planned, diags);
+    }
+  } else {
+    // Nothing is evaluated; instances keep their recorded values for outputs.
+    for (const r of state.resources) registerInstance(ctx, r.type, r.name, r.index, r.attributes as ValueObject);
+  }
+
+  if (options.mode !== 'refresh-only') {
+    planDeletes(config, state, options.mode, targetSet, planned, changes, diags, ctx);
+  }
+  checkPreventDestroy(config, changes, ctx, diags);
+
+  const outputs = options.mode === 'destroy' ? destroyedOutputs(state) : planOutputs(config, ctx, state, diags, targetSet);
+  changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  const variables: Record<string, Value> = {};
+  for (const [k, v] of ctx.vars) variables[k] = v.value;
+  return {
+    context: ctx,
+    diagnostics: diags.items,
+    plan: {
+      mode: options.mode,
+      changes: options.mode === 'refresh-only' ? [] : changes,
+      outputs,
+      drift,
+      priorState: state,
+      stateLineage: stored?.lineage ?? state.lineage,
+      stateSerial: stored?.serial ?? 0,
+      configHash: config.hash,
+      configDir: config.dir,
+      variables,
+      sensitiveVariables: [...config.variables.values()].filter((v) => v.sensitive).map((v) => v.name),
+      targets: options.targets,
+      replace: options.replace,
+      diagnostics: diags.items,
+    },
+  };
+}
+
+function evaluateNode(node: string, config: Config, ctx: EvalContext, diags: Diagnostics): void {
+  switch (nodeKind(node)) {
+    case 'local': {
+      const decl = config.locals.get(node.slice(6))!;
+      const r = evaluate(decl.value.expr, ctx.scope(), { range: decl.value.range, address: node });
+      diags.append(r.diagnostics);
+      ctx.locals.set(decl.name, { value: r.value, sensitive: r.sensitive });
+      break;
+    }
+    case 'host':
+      evaluateHost(config.hosts.get(node.slice(5))!, ctx, diags);
+      break;
+    default:
+      break;
+  }
+}
+
+/** `--target` addresses plus everything they depend on, as resource keys. */
+function resolveTargets(config: Config, graph: ReturnType<typeof buildConfigGraph>, targets: readonly string[], diags: Diagnostics): Set<string> | undefined {
+  if (!targets.length) return undefined;
+  const keys: string[] = [];
+  for (const t of targets) {
+    const a = parseResourceInstanceAddr(t);
+    if (!a || !config.resources.has(a.resource.key)) {
+      const s = suggest(t, config.resources.keys());
+      diags.error('E_INVALID_TARGET', `--target ${t} names no resource in the configuration`, { ...(s ? { detail: `Did you mean ${s}?` } : {}) });
+      continue;
+    }
+    keys.push(a.resource.key);
+  }
+  const out = new Set<string>();
+  for (const v of graph.transitiveDependencies(keys)) if (nodeKind(v) === 'resource') out.add(v);
+  for (const k of keys) out.add(k);
+  return out;
+}
+
+function registerInstance(ctx: EvalContext, type: string, name: string, key: InstanceKey, value: ValueObject): void {
+  const rk = `${type}.${name}`;
+  let o = ctx.resources.get(rk);
+  if (!o) {
+    o = { expansion: key === undefined ? { mode: 'single' } : typeof key === 'number' ? { mode: 'count', count: 0 } : { mode: 'for_each', keys: [] }, instances: new Map(), sensitive: false };
+    ctx.resources.set(rk, o);
+  }
+  o.instances.set(key ?? '', value);
+  if (o.expansion.mode === 'count' && typeof key === 'number') o.expansion = { mode: 'count', count: Math.max(o.expansion.count, key + 1) };
+  if (o.expansion.mode === 'for_each' && typeof key === 'string' && !o.expansion.keys.includes(key)) {
+    o.expansion = { mode: 'for_each', keys: [...o.expansion.keys, key].sort() };
+  }
+}
+
+function planResource(
+  decl: ResourceDecl,
+  ctx: EvalContext,
+  state: State,
+  inTarget: boolean,
+  replaceSet: ReadonlySet<string>,
+  deps: string[],
+  changes: Change[],
+  planned: Set<string>,
+  diags: Diagnostics,
+): void {
+  const address = decl.addr.key;
+  const provider = providerFor(decl.addr.type);
+  if (!provider) {
+    const s = suggest(decl.addr.type, resourceTypes());
+    diags.error('E_UNKNOWN_RESOURCE_TYPE', `Unknown resource type "${decl.addr.type}"`, {
+      detail: s ? `Did you mean "${s}"?` : `Known types: ${resourceTypes().join(', ')}.`,
+      range: decl.range,
+      address,
+    });
+    return;
+  }
+  const { expansion, instances } = expand(decl, ctx.scope(), address, diags);
+  const expanded: ExpandedObject = { expansion, instances: new Map(), sensitive: false };
+  ctx.resources.set(address, expanded);
+  if (!inTarget) {
+    // Outside --target: keep what state has so references still resolve.
+    for (const r of state.resources) {
+      if (r.type === decl.addr.type && r.name === decl.addr.name) expanded.instances.set(r.index ?? '', r.attributes as ValueObject);
+      planned.add(r.address);
+    }
+    return;
+  }
+  const depInstances = deps.flatMap((d) => instanceAddresses(ctx, d));
+  for (const inst of instances) {
+    const addr = decl.addr.instance(inst.key);
+    planned.add(addr.key);
+    const scope = ctx.scope(inst.rep);
+    const before = diags.items.length;
+    const body = evaluateBody(decl.body, provider.nestedBlocks, scope, addr.key, diags);
+    const host = instanceHost(decl, scope, addr.key, ctx, diags);
+    if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
+    checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags);
+    for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
+      diags.add({ severity: d.severity ?? 'error', code: d.code, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), address: addr.key, range: rangeForPath(decl, d.path) });
+    }
+    if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
+    const prior = state.resources.find((r) => r.address === addr.key);
+    const change = diffInstance({
+      provider,
+      address: addr.key,
+      decl,
+      instanceKey: inst.key,
+      host: host ?? prior?.host ?? 'host.unknown',
+      config: body.value,
+      configSensitive: body.sensitivePaths,
+      prior,
+      replaceRequested: replaceSet.has(addr.key) || replaceSet.has(address),
+      dependencies: depInstances,
+      ctx,
+      diags,
+    });
+    changes.push(change);
+    expanded.instances.set(inst.key ?? '', (change.after ?? change.before ?? {}) as ValueObject);
+  }
+}
+
+function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined) {
+  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '' };
+}
+
+function rangeForPath(decl: ResourceDecl, path: readonly (string | number)[]) {
+  const first = path[0];
+  if (typeof first === 'string') {
+    const a = decl.body.attributes.get(first);
+    if (a) return a.range;
+    const b = decl.body.blocks.find((x) => x.type === first);
+    if (b) return b.range;
+  }
+  return decl.range;
+}
+
+/** Instance addresses of a resource as currently expanded (`network.a[0]`, `network.a[1]`). */
+function instanceAddresses(ctx: EvalContext, resourceKey: string): string[] {
+  const o = ctx.resources.get(resourceKey);
+  if (!o) return [];
+  const [type, name] = resourceKey.split('.') as [string, string];
+  const base = new ResourceAddr(type, name);
+  return [...o.instances.keys()].map((k) => base.instance(k === '' ? undefined : k).key);
+}
+
+/** Evaluates the `host` meta-argument into the host's address. */
+function instanceHost(decl: ResourceDecl, scope: ReturnType<EvalContext['scope']>, address: string, ctx: EvalContext, diags: Diagnostics): string | undefined {
+  if (!decl.host) {
+    if (ctx.config.hosts.size === 1 && [...ctx.config.hosts.values()][0]!.count === undefined && [...ctx.config.hosts.values()][0]!.forEach === undefined) {
+      return `host.${[...ctx.config.hosts.keys()][0]!}`;
+    }
+    diags.error('E_MISSING_HOST', `Resource ${address} has no host`, {
+      detail: 'Set host = host.NAME: every resource lives on exactly one host.',
+      range: decl.range,
+      address,
+    });
+    return undefined;
+  }
+  const r = evaluate(decl.host.expr, scope, { range: decl.host.range, address });
+  diags.append(r.diagnostics);
+  if (r.diagnostics.length) return undefined;
+  const id = isObject(r.value) ? r.value['id'] : undefined;
+  if (typeof id !== 'string' || !id.startsWith('host.')) {
+    diags.error('E_INVALID_HOST', 'host must refer to one host, such as host.web or host.web[0]', {
+      detail: Array.isArray(r.value) || (isObject(r.value) && !('id' in r.value)) ? 'This host has count or for_each: pick one instance with [index] or [key].' : undefined,
+      range: decl.host.range,
+      address,
+    } as never);
+    return undefined;
+  }
+  return id;
+}
+
+function planDeletes(
+  config: Config,
+  state: State,
+  mode: PlanMode,
+  targets: Set<string> | undefined,
+  planned: Set<string>,
+  changes: Change[],
+  diags: Diagnostics,
+  ctx: EvalContext,
+): void {
+  void diags;
+  void ctx;
+  for (const r of state.resources) {
+    if (mode === 'normal' && planned.has(r.address)) continue;
+    const resourceKey = `${r.type}.${r.name}`;
+    if (targets && !targets.has(resourceKey) && mode === 'normal') continue;
+    if (targets && mode === 'destroy' && !targets.has(resourceKey)) continue;
+    changes.push({
+      address: r.address,
+      type: r.type,
+      name: r.name,
+      ...(r.index !== undefined ? { index: r.index } : {}),
+      host: r.host,
+      action: 'delete',
+      ...(mode === 'normal' ? { reason: 'no-config' as const } : {}),
+      before: r.attributes as ValueObject,
+      after: null,
+      replacePaths: [],
+      sensitivePaths: r.sensitivePaths,
+      dependencies: r.dependencies,
+      createBeforeDestroy: false,
+    });
+  }
+  void config;
+}
+
+function checkPreventDestroy(config: Config, changes: Change[], ctx: EvalContext, diags: Diagnostics): void {
+  for (const c of changes) {
+    if (c.action !== 'delete' && c.action !== 'delete-then-create' && c.action !== 'create-then-delete') continue;
+    const decl = config.resources.get(`${c.type}.${c.name}`);
+    const attr = decl?.lifecycle.preventDestroy;
+    if (!decl || !attr) continue;
+    const r = evaluate(attr.expr, ctx.scope(), { range: attr.range, address: c.address });
+    if (r.value !== true) continue;
+    diags.error('E_PREVENT_DESTROY', `${c.address} has lifecycle.prevent_destroy set, but the plan would destroy it`, {
+      detail:
+        c.action === 'delete'
+          ? 'Remove prevent_destroy first if you really mean to destroy it, or leave it out of this run with --target.'
+          : `It must be replaced because of: ${c.reason === 'cannot-update' ? c.replacePaths.join(', ') : (c.reason ?? 'a requested replacement')}. Undo that change, or remove prevent_destroy first.`,
+      range: attr.range,
+      address: c.address,
+    });
+  }
+}
+
+function planOutputs(config: Config, ctx: EvalContext, state: State, diags: Diagnostics, targets: Set<string> | undefined): OutputChange[] {
+  const out: OutputChange[] = [];
+  for (const o of config.outputs.values()) {
+    const r = evaluate(o.value.expr, ctx.scope(), { range: o.value.range, address: `output.${o.name}` });
+    if (!targets) diags.append(r.diagnostics);
+    const prior = state.outputs[o.name];
+    const before = prior?.value as Value | undefined;
+    const after = r.diagnostics.length ? undefined : r.value;
+    if (!o.sensitive && r.sensitive) {
+      diags.error('E_SENSITIVE_OUTPUT', `Output "${o.name}" uses a sensitive value`, {
+        detail: 'Add sensitive = true to the output to show it is meant to be hidden.',
+        range: o.value.range,
+        address: `output.${o.name}`,
+      });
+    }
+    out.push({
+      name: o.name,
+      action: before === undefined ? 'create' : valuesEqual(before, after) ? 'no-op' : 'update',
+      before,
+      after,
+      sensitive: o.sensitive || r.sensitive,
+    });
+  }
+  for (const [name, o] of Object.entries(state.outputs)) {
+    if (!config.outputs.has(name)) out.push({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function destroyedOutputs(state: State): OutputChange[] {
+  return Object.entries(state.outputs).map(([name, o]) => ({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive }));
+}
+
+export type { ResourceInstanceState, ResourceProvider };
+export { hostSchema };

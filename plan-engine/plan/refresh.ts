@@ -1,0 +1,66 @@
+// Refresh: ask each host's agent what really exists, in one batched request per host,
+// hosts in parallel. Objects gone or changed outside tsinfra are recorded as drift and
+// the state copy is updated, so that the diff plans them back.
+import type { Diagnostics } from '../diagnostics.js';
+import type { State } from '../../state/model.js';
+import { providerFor } from '../../providers/registry.js';
+import type { AgentSession } from '../../transport/types.js';
+import { AgentError } from '../../transport/types.js';
+import { valuesEqual, type ValueObject } from '../values.js';
+import type { EvalContext } from './eval-context.js';
+import type { Drift } from './model.js';
+
+export interface SessionPool {
+  /** The agent session of a host (opened on first use, then reused for the whole run). */
+  session(host: string, ctx: EvalContext): Promise<AgentSession>;
+  readonly parallelism: number;
+  close(): Promise<void>;
+}
+
+export async function refreshState(state: State, ctx: EvalContext, sessions: SessionPool, diags: Diagnostics): Promise<Drift[]> {
+  const byHost = new Map<string, number[]>();
+  state.resources.forEach((r, i) => {
+    if (!providerFor(r.type)?.usesAgent) return;
+    const list = byHost.get(r.host) ?? [];
+    list.push(i);
+    byHost.set(r.host, list);
+  });
+  const drift: Drift[] = [];
+  const gone = new Set<number>();
+  const hosts = [...byHost.keys()];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < hosts.length) {
+      const host = hosts[next++]!;
+      const indexes = byHost.get(host)!;
+      try {
+        const session = await sessions.session(host, ctx);
+        const res = await session.call('resource.read', {
+          items: indexes.map((i) => ({ type: state.resources[i]!.type, state: state.resources[i]!.attributes })),
+        });
+        res.items.forEach((item, j) => {
+          const r = state.resources[indexes[j]!]!;
+          if ('error' in item) {
+            diags.error(item.error.code, `Refreshing ${r.address} failed: ${item.error.message}`, { address: r.address });
+            return;
+          }
+          const now = item.state as ValueObject | null;
+          const before = r.attributes as ValueObject;
+          if (now === null) {
+            drift.push({ address: r.address, kind: 'deleted', before, after: null, sensitivePaths: r.sensitivePaths });
+            gone.add(indexes[j]!);
+          } else if (!valuesEqual(before, now)) {
+            drift.push({ address: r.address, kind: 'changed', before, after: now, sensitivePaths: r.sensitivePaths });
+            r.attributes = now;
+          }
+        });
+      } catch (e) {
+        if (!(e instanceof AgentError)) throw e;
+        diags.error(e.code, `Cannot refresh resources on ${host}: ${e.message}`, { address: host });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(sessions.parallelism, hosts.length) }, worker));
+  state.resources = state.resources.filter((_, i) => !gone.has(i));
+  return drift.sort((a, b) => (a.address < b.address ? -1 : 1));
+}

@@ -1,0 +1,16 @@
+// All resource types tsinfra knows, by type name.
+import { networkProvider } from './network.js';
+import type { ResourceProvider } from './provider.js';
+import { tsinfraDataProvider } from './tsinfra-data.js';
+
+const providers: ReadonlyMap<string, ResourceProvider> = new Map(
+  [networkProvider, tsinfraDataProvider].map((p) => [p.type, p]),
+);
+
+export function providerFor(type: string): ResourceProvider | undefined {
+  return providers.get(type);
+}
+
+export function resourceTypes(): string[] {
+  return [...providers.keys()].sort();
+}
