@@ -7,9 +7,6 @@ import { IpRoute } from './network/iproute.js';
 import type { Facts } from './rpc/protocol.js';
 import { findProgram, type CommandRunner } from './system/command.js';
 
-const CGROUP2_SUPER_MAGIC = 0x63677270;
-const TMPFS_MAGIC = 0x01021994;
-
 export interface FactsOptions {
   readonly runner: CommandRunner;
   readonly stateDir: string;
@@ -37,14 +34,6 @@ export async function collectFacts(options: FactsOptions): Promise<Facts> {
   };
 }
 
-async function fsType(path: string): Promise<number | undefined> {
-  try {
-    return (await statfs(path)).type;
-  } catch {
-    return undefined;
-  }
-}
-
 async function lines(path: string): Promise<string[]> {
   try {
     return (await readFile(path, 'utf8')).split('\n');
@@ -53,23 +42,42 @@ async function lines(path: string): Promise<string[]> {
   }
 }
 
-/** v2: one unified hierarchy; v1: a tmpfs of per-controller mounts; hybrid: v1 plus `unified`. */
-export async function cgroupFacts(root: string): Promise<Facts['cgroup']> {
-  const type = await fsType(root);
-  const v2Controllers = async (dir: string) => (await lines(join(dir, 'cgroup.controllers'))).join(' ').split(/\s+/).filter(Boolean);
-  if (type === CGROUP2_SUPER_MAGIC) return { version: 'v2', controllers: await v2Controllers(root) };
-  if (type !== TMPFS_MAGIC) return { version: 'none', controllers: [] };
-  // /proc/cgroups: name, hierarchy id (0 = not mounted as v1), count, enabled.
-  const v1 = (await lines('/proc/cgroups'))
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(/\s+/))
-    .filter((f) => f[1] !== '0' && f[3] === '1')
-    .map((f) => f[0]!);
-  const unified = join(root, 'unified');
-  if ((await fsType(unified)) === CGROUP2_SUPER_MAGIC) {
-    return { version: 'hybrid', controllers: [...new Set([...v1, ...(await v2Controllers(unified))])].sort() };
+/**
+ * The cgroup layout from /proc/self/cgroup, which (unlike /sys/fs/cgroup) is there in
+ * every mount namespace: `N:cpu,cpuacct:/...` lines are v1 hierarchies, `0::/...`
+ * is the unified (v2) one; both together is the hybrid layout.
+ */
+export function parseCgroupMembership(text: string): { version: Facts['cgroup']['version']; v1Controllers: string[] } {
+  let unified = false;
+  const v1: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):/.exec(line);
+    if (!m) continue;
+    if (m[1] === '0' && m[2] === '') unified = true;
+    else v1.push(...m[2]!.split(',').filter((c) => c && !c.startsWith('name=')));
   }
-  return { version: 'v1', controllers: v1.sort() };
+  const version = v1.length > 0 ? (unified ? 'hybrid' : 'v1') : unified ? 'v2' : 'none';
+  return { version, v1Controllers: v1 };
+}
+
+export async function cgroupFacts(root: string): Promise<Facts['cgroup']> {
+  const { version, v1Controllers } = parseCgroupMembership((await lines('/proc/self/cgroup')).join('\n'));
+  const words = async (path: string) => (await lines(path)).join(' ').split(/\s+/).filter(Boolean);
+  let v2Controllers: string[] = [];
+  if (version === 'v2') {
+    v2Controllers = await words(join(root, 'cgroup.controllers'));
+    // Not mounted in this mount namespace (ip netns exec remounts /sys): the kernel's list.
+    if (v2Controllers.length === 0) {
+      v2Controllers = (await lines('/proc/cgroups'))
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(/\s+/))
+        .filter((f) => f[3] === '1')
+        .map((f) => f[0]!);
+    }
+  } else if (version === 'hybrid') {
+    v2Controllers = await words(join(root, 'unified', 'cgroup.controllers'));
+  }
+  return { version, controllers: [...new Set([...v1Controllers, ...v2Controllers])].sort() };
 }
 
 async function interfacesFromIp(runner: CommandRunner): Promise<Facts['interfaces']> {

@@ -5,7 +5,12 @@ import type { DeepInput } from './inputs.js';
 import type { Input, Ref } from './ref.js';
 import type { ResourceAttributes, ResourceType, ResourceTypes } from './resource-types.js';
 
-/** A host's connection settings (the value `host.NAME` evaluates to). */
+declare const HOST: unique symbol;
+
+/** What `host.NAME` evaluates to. The brand keeps other references (a container) out of `host` arguments. */
+export type HostValue = HostSettings & { readonly [HOST]: true };
+
+/** A host's connection settings. */
 export interface HostSettings {
   /** `ssh` (default) or `local`: this machine, no SSH. */
   transport?: 'ssh' | 'local';
@@ -24,7 +29,7 @@ export interface HostSettings {
   /** Pin one host key (`ssh-ed25519 AAAA...`) instead of known_hosts. */
   host_key?: string;
   /** Connect through this host (`host.bastion`). */
-  jump_host?: HostSettings;
+  jump_host?: HostValue;
   /** Run the agent through `sudo -n`. Default: false. */
   sudo?: boolean;
   /** Allow containers with `privileged = true` on this host. Default: false. */
@@ -52,9 +57,7 @@ export type HostArgs = { [K in keyof HostSettings]: DeepInput<Exclude<HostSettin
 
 /** An attribute path for `ignore_changes`: `env`, `resources.memory`, `mount[0].source`. */
 export type AttributePath<T extends ResourceType> =
-  | (keyof ResourceTypes[T] & string)
-  | `${keyof ResourceTypes[T] & string}.${string}`
-  | `${keyof ResourceTypes[T] & string}[${string}`;
+  (keyof ResourceTypes[T] & string) | `${keyof ResourceTypes[T] & string}.${string}` | `${keyof ResourceTypes[T] & string}[${string}`;
 
 export interface LifecycleArgs<T extends ResourceType> {
   /** Refuse any plan that would destroy this resource. */
@@ -71,25 +74,22 @@ export type ResourceMetaArgs<T extends ResourceType> = ExpansionArgs & {
   lifecycle?: LifecycleArgs<T> | undefined;
 } & (T extends 'overlay_network'
     ? { host?: never }
-    : {
-        /** The host this resource lives on (`host: web` or `ref.host('web')`). */
-        host: Ref<HostSettings>;
-      });
+    : T extends 'tsinfra_data'
+      ? {
+          /** Optional: a tsinfra_data resource holds values and touches no host. */
+          host?: Ref<HostValue> | undefined;
+        }
+      : {
+          /** The host this resource lives on (`host: web` or `ref.host('web')`). */
+          host: Ref<HostValue>;
+        });
 
 /** What `TYPE.NAME` evaluates to: the arguments and the read-only attributes. */
 export type ResourceObject<T extends ResourceType> = ResourceTypes[T] & ResourceAttributes[T];
 
 /** A variable type constraint, as in HCL: `string`, `number`, `bool`, `list(T)`, `set(T)`, `map(T)`, `object({...})`, `any`. */
 export type VariableTypeName =
-  | 'string'
-  | 'number'
-  | 'bool'
-  | 'any'
-  | `list(${string})`
-  | `set(${string})`
-  | `map(${string})`
-  | `object(${string})`
-  | `tuple(${string})`;
+  'string' | 'number' | 'bool' | 'any' | `list(${string})` | `set(${string})` | `map(${string})` | `object(${string})` | `tuple(${string})`;
 
 /** The TS type of a variable's value for its HCL type constraint. */
 export type VariableValue<S extends string> = S extends 'string'

@@ -40,37 +40,54 @@ export function quoteParts(parts: readonly TemplatePart[]): string {
 }
 
 /**
- * The inside of a template: each literal passed through `escape`, each reference as
- * `${expr}` (nested string templates are inlined rather than nested).
+ * The inside of a template: literal text passed through `escape`, each reference as
+ * `${expr}`. Nested string templates and tokens in strings are inlined first, and
+ * adjacent literals merged, so that escaping sees a `$` and the `{` after it together.
  */
 export function templateBody(parts: readonly TemplatePart[], escape: (literal: string) => string): string {
+  const flat = flattenParts(parts);
   let out = '';
+  flat.forEach((p, i) => {
+    if (typeof p !== 'string') {
+      out += `\${${expressionOf(p)}}`;
+      return;
+    }
+    // A literal `$` right before an interpolation would read as the escape `$${`:
+    // emit such trailing dollars as an interpolated string instead.
+    const dollars = i + 1 < flat.length ? (/\$+$/.exec(p)?.[0] ?? '') : '';
+    out += escape(p.slice(0, p.length - dollars.length));
+    if (dollars) out += `\${"${dollars}"}`;
+  });
+  return out;
+}
+
+/** Literals (merged) and plain expressions: tokens resolved, nested templates inlined. */
+function flattenParts(parts: readonly TemplatePart[], out: TemplatePart[] = []): TemplatePart[] {
   for (const p of parts) {
     if (typeof p === 'string') {
-      // A literal may itself carry tokens (a template part built from String(ref)).
-      for (const q of splitTokens(p)) out += typeof q === 'string' ? escape(q) : interpolation(q, escape);
+      for (const q of splitTokens(p)) {
+        if (typeof q !== 'string') flattenParts([q], out);
+        else if (q === '') continue;
+        else if (typeof out[out.length - 1] === 'string') out[out.length - 1] += q;
+        else out.push(q);
+      }
     } else {
-      out += interpolation(p, escape);
+      const nested = templatePartsOf(p);
+      if (nested) flattenParts(nested, out);
+      else out.push(p);
     }
   }
   return out;
 }
 
-function interpolation(r: Ref<unknown>, escape: (literal: string) => string): string {
-  const parts = templatePartsOf(r);
-  return parts ? templateBody(parts, escape) : `\${${expressionOf(r)}}`;
-}
-
 /** Literal text for a template in hcl2json's cooked form: only the sequence openers need escaping. */
 export function escapeTemplateLiteral(s: string): string {
-  return s.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return s.replace(/([$%])\{/g, (_, c: string) => `${c}${c}{`);
 }
 
 /** Literal text inside a quoted HCL string in source form. */
 function escapeQuoted(s: string): string {
-  return escapeTemplateLiteral(
-    s.replace(/[\\"\n\r\t]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!),
-  );
+  return escapeTemplateLiteral(s.replace(/[\\"\n\r\t]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!));
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

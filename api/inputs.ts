@@ -28,11 +28,10 @@ export type BlockInput<B> = B extends readonly (infer E)[] ? BlockFields<E> | Bl
 /** The arguments of a resource type as a manifest writes them. */
 export type ArgsInput<T extends ResourceType> = {
   [K in keyof ResourceTypes[T]]:
-    | (K extends NestedBlockName<T>
-        ? BlockInput<Exclude<ResourceTypes[T][K], undefined>>
-        : DeepInput<Exclude<ResourceTypes[T][K], undefined>>)
+    | (K extends NestedBlockName<T> ? BlockInput<Exclude<ResourceTypes[T][K], undefined>> : DeepInput<Exclude<ResourceTypes[T][K], undefined>>)
     | Omittable<ResourceTypes[T], K>;
 };
 
 /** The evaluated form of an input type: references replaced by what they evaluate to. */
-export type Resolved<V> = V extends Ref<infer U> ? U : V extends readonly (infer E)[] ? Resolved<E>[] : V extends object ? { [K in keyof V]: Resolved<V[K]> } : V;
+export type Resolved<V> =
+  V extends Ref<infer U> ? U : V extends readonly (infer E)[] ? Resolved<E>[] : V extends object ? { [K in keyof V]: Resolved<V[K]> } : V;

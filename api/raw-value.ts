@@ -18,7 +18,7 @@ export interface ValueProblem {
 }
 
 /** Converts a value; problems are appended to `problems` and the offending part becomes null. */
-export function toRawValue(v: unknown, path: string, problems: ValueProblem[], seen: unknown[] = []): RawValue {
+export function toRawValue(v: unknown, path: string, problems: ValueProblem[], seen: object[] = []): RawValue {
   if (isRef(v)) return refToRaw(v);
   if (v === null || v === undefined) return null;
   switch (typeof v) {
@@ -40,24 +40,32 @@ export function toRawValue(v: unknown, path: string, problems: ValueProblem[], s
     default:
       break;
   }
-  if (seen.includes(v)) {
+  if (seen.includes(v as object)) {
     problems.push({ path, message: 'The value refers to itself (a cycle); configuration values must be trees' });
     return null;
   }
   if (Array.isArray(v)) {
     const out: RawValue[] = [];
+    seen.push(v);
     v.forEach((x: unknown, i) => {
       if (typeof x === 'function' || typeof x === 'symbol') return;
-      out.push(toRawValue(x, `${path}[${i}]`, problems, [...seen, v]));
+      out.push(toRawValue(x, `${path}[${i}]`, problems, seen));
     });
+    seen.pop();
     return out;
   }
   if (isPlainObject(v)) {
     const out: { [key: string]: RawValue } = {};
+    seen.push(v);
     for (const [k, x] of Object.entries(v)) {
       if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-      out[stringToRaw(k)] = toRawValue(x, path === '' ? k : `${path}.${k}`, problems, [...seen, v]);
+      const key = stringToRaw(k);
+      const value = toRawValue(x, path === '' ? k : `${path}.${k}`, problems, seen);
+      // `__proto__` as a key must stay a key, not replace the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
     }
+    seen.pop();
     return out;
   }
   problems.push({

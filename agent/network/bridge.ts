@@ -113,10 +113,19 @@ export class BridgeNetwork implements ResourceHandler {
   private async create(want: BridgeWanted, progress: Progress): Promise<ResourceState> {
     const existing = await this.ip.link(want.bridge);
     if (existing) {
-      throw new AgentFailure(
-        'E_ALREADY_EXISTS',
-        `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}); import it with \`tsinfra import\` or delete it`,
-      );
+      // Bridge names are derived from the network's name, so a tsi- bridge of this exact
+      // name is this network's, left by a run that died between creating it and recording
+      // it in state: adopt it and converge, so that the next apply finishes the job.
+      if (existing.kind !== 'bridge') {
+        throw new AgentFailure(
+          'E_ALREADY_EXISTS',
+          `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}); delete it or give the network another name`,
+        );
+      }
+      this.log.info(`adopting existing bridge ${want.bridge} (left by an interrupted run)`);
+      progress(`adopting existing bridge ${want.bridge}`);
+      await this.converge(existing, want, progress);
+      return this.settled(want);
     }
     progress(`creating bridge ${want.bridge}`);
     await this.ip.addBridge(want.bridge, want.mtu);

@@ -15,7 +15,7 @@
 // they are computed from a listing (rule handles).
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
-import type { CommandRunner } from '../system/command.js';
+import { findProgram, type CommandRunner } from '../system/command.js';
 
 export const NFT_TABLE = 'tsinfra';
 
@@ -146,6 +146,8 @@ export class BridgeFirewall {
   }
 
   private async list(): Promise<TableListing> {
+    // Without nftables there can be no rules of ours; adding one still fails (E_MISSING_TOOL).
+    if (findProgram('nft') === undefined) return { exists: false, chains: [], rules: [], otherObjects: 0 };
     const argv = ['nft', '-j', 'list', 'table', 'ip', NFT_TABLE];
     const out = await this.runner.tryRun(argv);
     let stdout = out.stdout;
@@ -181,8 +183,7 @@ export class BridgeFirewall {
 /** The nft commands that turn `listing` into one where the bridge has exactly `wanted`; empty when nothing changes. */
 export function planScript(listing: TableListing, comment: string, wanted: readonly RuleSpec[]): string[] {
   const ours = listing.rules.filter((r) => r.comment === comment);
-  const same =
-    ours.length === wanted.length && wanted.every((w) => ours.some((r) => r.chain === w.chain.name && r.signature === w.signature));
+  const same = ours.length === wanted.length && wanted.every((w) => ours.some((r) => r.chain === w.chain.name && r.signature === w.signature));
   if (same) return [];
 
   const t = `ip ${NFT_TABLE}`;

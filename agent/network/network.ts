@@ -34,7 +34,10 @@ export class NetworkResource implements ResourceHandler {
     if (typeof name !== 'string') throw new AgentFailure(RPC_ERRORS.invalid, `invalid attributes: ${where}: expected a string`);
     const handler = Object.hasOwn(this.drivers, name) ? this.drivers[name] : undefined;
     if (!handler) {
-      throw new AgentFailure('E_UNSUPPORTED_DRIVER', `${where}: this agent cannot manage ${JSON.stringify(name)} networks (supported: ${Object.keys(this.drivers).join(', ')})`);
+      throw new AgentFailure(
+        'E_UNSUPPORTED_DRIVER',
+        `${where}: this agent cannot manage ${JSON.stringify(name)} networks (supported: ${Object.keys(this.drivers).join(', ')})`,
+      );
     }
     return handler;
   }

@@ -37,7 +37,10 @@ export class ResourceRegistry {
   get(type: string): ResourceHandler {
     const handler = this.handlers.get(type);
     if (!handler) {
-      throw new AgentFailure(RPC_ERRORS.unknownType, `this agent does not manage resources of type ${JSON.stringify(type)} (known: ${this.types().join(', ') || 'none'})`);
+      throw new AgentFailure(
+        RPC_ERRORS.unknownType,
+        `this agent does not manage resources of type ${JSON.stringify(type)} (known: ${this.types().join(', ') || 'none'})`,
+      );
     }
     return handler;
   }
@@ -61,7 +64,13 @@ export class ResourceRegistry {
     return results;
   }
 
-  async apply(type: string, action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress): Promise<ResourceState | null> {
+  async apply(
+    type: string,
+    action: ApplyAction,
+    prior: ResourceState | null,
+    planned: ResourceState | null,
+    progress: Progress,
+  ): Promise<ResourceState | null> {
     const handler = this.get(type);
     if (action !== 'create' && prior === null) {
       throw new AgentFailure(RPC_ERRORS.invalid, `params.prior: required for ${action}`);

@@ -24,10 +24,7 @@ export interface CallContext {
 }
 
 type HandledMethod = Exclude<MethodName, 'shutdown'>;
-export type MethodImpl<M extends HandledMethod> = (
-  params: z.output<(typeof methods)[M]['params']>,
-  ctx: CallContext,
-) => Promise<ResultOf<M>>;
+export type MethodImpl<M extends HandledMethod> = (params: z.output<(typeof methods)[M]['params']>, ctx: CallContext) => Promise<ResultOf<M>>;
 /** One implementation per method; `shutdown` belongs to the server. */
 export type MethodImpls = { readonly [M in HandledMethod]: MethodImpl<M> };
 
@@ -94,7 +91,7 @@ export class RpcServer {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
     const ended = this.ended;
     this.ended = undefined;
-    ended?.(reason);
+    ended?.(this.shuttingDown ? 'shutdown' : reason);
   }
 
   private handleLine(bytes: Buffer): void {
@@ -195,7 +192,11 @@ export class RpcServer {
     } catch (e) {
       this.log.error(`bug: cannot encode a response: ${stackOf(e)}`);
       if (idForFailure === undefined) return;
-      line = JSON.stringify({ jsonrpc: '2.0', id: idForFailure, error: { code: RPC_ERRORS.internal, message: 'the agent produced a result it cannot encode' } });
+      line = JSON.stringify({
+        jsonrpc: '2.0',
+        id: idForFailure,
+        error: { code: RPC_ERRORS.internal, message: 'the agent produced a result it cannot encode' },
+      });
     }
     try {
       this.output.write(line + '\n');

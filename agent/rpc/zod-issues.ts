@@ -8,7 +8,7 @@ export function fieldPath(root: string, path: readonly PropertyKey[]): string {
     if (typeof key === 'number') out += `[${key}]`;
     else out += out ? `.${String(key)}` : String(key);
   }
-  return out || '(value)';
+  return out || 'message';
 }
 
 /** The first few issues, each as `path: message`, joined with `; `. */

@@ -1,10 +1,10 @@
 // The same configuration can mix TypeScript manifests with HCL files: this one adds an
 // internal network (no NAT) next to the HCL one and references it.
-import { Manifest } from 'tsinfra';
+import { Manifest, ref } from 'tsinfra';
 
 const m = new Manifest();
-const local = m.ref('host', 'local');
-const front = m.ref('network', 'front');
+const local = ref.host('local');
+const front = ref.network('front');
 
 const back = m.resource('network', 'back', {
   host: local,

@@ -91,7 +91,7 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     const source = await readFile(join(dir, name), 'utf8');
     sources.set(name, source);
     hash.update(`${name}\0${source}\0`);
-    const r = await loadTypeScriptManifest(join(dir, name));
+    const r = await loadTypeScriptManifest(join(dir, name), { name });
     diags.append(r.diagnostics);
     decls.push(r.decls);
   }

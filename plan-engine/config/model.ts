@@ -40,7 +40,7 @@ export interface Validation {
 
 export interface VariableDecl {
   readonly name: string;
-  /** The type constraint's source text (`number`, `list(string)`, `object({a=string})`), or undefined for any. */
+  /** The type constraint as hcl2json gives it (`${number}`, `${list(string)}`), or undefined for any. */
   readonly type?: string;
   readonly typeRange?: SourceRange;
   readonly default?: Attribute;

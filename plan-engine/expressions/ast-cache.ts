@@ -13,12 +13,11 @@ import { isTemplate, quoteTemplate } from './template-source.js';
 export type ExpressionType = TFExpressionSyntaxTree.ExpressionType;
 
 /** One parsed template, as moved between threads or stored on disk (plain JSON data). */
-export type CacheEntry =
-  | { readonly template: string; readonly ast: ExpressionType }
-  | { readonly template: string; readonly error: Diagnostic };
+export type CacheEntry = { readonly template: string; readonly ast: ExpressionType } | { readonly template: string; readonly error: Diagnostic };
 
 const asts = new Map<string, ExpressionType>();
 const syntaxErrors = new Map<string, Diagnostic>();
+let parserCalls = 0;
 
 // How many parser calls are in flight at once: the WebAssembly bridge answers
 // concurrent calls faster than sequential ones, but unbounded fan-out only queues.
@@ -80,6 +79,7 @@ function store(template: string, parsed: ExpressionType | Diagnostic): void {
 /** Parses one template with the full HCL parser: its AST, or the syntax error. */
 export async function parseWithParser(template: string): Promise<ExpressionType | Diagnostic> {
   const quoted = quoteTemplate(template);
+  parserCalls++;
   try {
     const ast = await getExpressionAst(PARSER_FILENAME, quoted);
     if (ast === null) return syntaxError(template, 'Invalid expression', `The parser found no expression in ${excerpt(template, 0)}.`);
@@ -185,4 +185,9 @@ export function exportEntries(templates: Iterable<string>): CacheEntry[] {
 export function clearAstCache(): void {
   asts.clear();
   syntaxErrors.clear();
+}
+
+/** Counters for benchmarks and tests: cached templates and calls to the WebAssembly parser so far. */
+export function astCacheStats(): { readonly entries: number; readonly parserCalls: number } {
+  return { entries: asts.size + syntaxErrors.size, parserCalls };
 }

@@ -1,7 +1,7 @@
 // HCL's automatic conversions between primitive types, shared by operators,
 // templates, functions and type constraints: "5" + 1 is 6, "${3}" is "3",
 // "true" is a bool where a bool is needed. Collections never convert to primitives.
-import { isObject, UNKNOWN, type Value } from '../values.js';
+import { isObject, UNKNOWN, type Value, type ValueObject } from '../values.js';
 
 const NUMBER_SYNTAX = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -79,4 +79,10 @@ export function compareSetElements(a: Value, b: Value): number {
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);
   return ja < jb ? -1 : ja > jb ? 1 : 0;
+}
+
+/** Sets a key on a value object; a key named "__proto__" becomes data, not the object's prototype. */
+export function putKey(o: ValueObject, key: string, v: Value): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[key] = v;
 }

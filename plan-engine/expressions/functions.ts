@@ -49,7 +49,10 @@ export function invokeFunction(name: string, def: FunctionDef, args: Value[], en
   const max = def.variadic !== undefined ? Infinity : min + optional.length;
   if (args.length < min) {
     const missing = def.params[args.length]!.name;
-    return failure('Not enough function arguments', `Function "${name}" expects ${max === min ? '' : 'at least '}${min} argument(s). Missing value for "${missing}".`);
+    return failure(
+      'Not enough function arguments',
+      `Function "${name}" expects ${max === min ? '' : 'at least '}${min} argument(s). Missing value for "${missing}".`,
+    );
   }
   if (args.length > max) {
     return failure('Too many function arguments', `Function "${name}" expects ${max === min ? 'only ' : 'at most '}${max} argument(s).`);

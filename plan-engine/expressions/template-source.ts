@@ -12,9 +12,7 @@ export function isTemplate(s: string): boolean {
 }
 
 /** One piece of a cooked template: literal text, or a whole `${...}` / `%{...}` sequence. */
-export type TemplateSegment =
-  | { readonly kind: 'literal'; readonly text: string }
-  | { readonly kind: 'sequence'; readonly text: string };
+export type TemplateSegment = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'sequence'; readonly text: string };
 
 /**
  * Splits a cooked template into literals and sequences. Escaped `$${` and `%%{`
@@ -45,11 +43,6 @@ export function splitTemplate(s: string): TemplateSegment[] {
   }
   if (lit !== '') out.push({ kind: 'literal', text: lit });
   return out;
-}
-
-/** True when the template has at least one real (unescaped) sequence. */
-export function hasSequence(segments: readonly TemplateSegment[]): boolean {
-  return segments.some((p) => p.kind === 'sequence');
 }
 
 /** The quoted HCL template (`"..."`) that parses to the same template as the cooked string. */

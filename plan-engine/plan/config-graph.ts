@@ -72,6 +72,7 @@ export function buildConfigGraph(config: Config, diags: Diagnostics): Graph<stri
     for (const ref of referencesOf(attr.expr)) {
       const target = referencedNode(config, ref.parts);
       if (target === undefined) continue; // reported with a suggestion when evaluated
+      if (target === node && node.startsWith('var.')) continue; // a variable's validation checks the variable itself
       g.connect(node, target);
       if (!ranges.has(node)) ranges.set(node, attr);
     }

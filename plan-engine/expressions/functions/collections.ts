@@ -2,17 +2,7 @@
 // Terraform's order; maps and objects are both plain objects.
 import { containsUnknown, isObject, isUnknown, UNKNOWN, valuesEqual, type Value, type ValueObject } from '../../values.js';
 import { compareSetElements, describeType, unifyPrimitives } from '../conversions.js';
-import {
-  fail,
-  FunctionFailure,
-  integerArg,
-  listArg,
-  numberArg,
-  objectArg,
-  stringArg,
-  stringListArg,
-  type FunctionDef,
-} from './function-def.js';
+import { fail, FunctionFailure, integerArg, listArg, numberArg, objectArg, stringArg, stringListArg, type FunctionDef } from './function-def.js';
 
 /** Characters as a person counts them: "é" written with a combining accent is one. */
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -237,7 +227,8 @@ export const collectionFunctions: Record<string, FunctionDef> = {
       const MAX = 1024;
       const out: number[] = [];
       for (let v = start; step > 0 ? v < limit : v > limit; v += step) {
-        if (out.length >= MAX) return fail(`more than ${MAX} values were generated; either decrease the difference between start and limit or use a larger step.`);
+        if (out.length >= MAX)
+          return fail(`more than ${MAX} values were generated; either decrease the difference between start and limit or use a larger step.`);
         out.push(v);
       }
       return out;

@@ -22,7 +22,10 @@ export const filesystemFunctions: Record<string, FunctionDef> = {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
-          return fail(`no file exists at ${JSON.stringify(p)} (looked at ${full}); file() reads files that are part of the configuration, not ones a resource creates.`, 0);
+          return fail(
+            `no file exists at ${JSON.stringify(p)} (looked at ${full}); file() reads files that are part of the configuration, not ones a resource creates.`,
+            0,
+          );
         }
         return fail(`cannot read ${JSON.stringify(p)}: ${e instanceof Error ? e.message : String(e)}`, 0);
       }

@@ -86,7 +86,7 @@ export function formatIp(addr: bigint, bits: 32 | 128): string {
   // RFC 5952: the longest run (at least two) of zero groups becomes "::", the first one on a tie.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -12,7 +12,9 @@ function converter(target: string, convert: (v: Value) => Value | undefined, hin
     impl: ([v]) => {
       if (v === null) return null;
       const out = convert(v!);
-      return out === undefined ? fail(`cannot convert ${describeType(v!)}${typeof v === 'string' ? ` ${JSON.stringify(v)}` : ''} to ${target}${hint}.`, 0) : out;
+      return out === undefined
+        ? fail(`cannot convert ${describeType(v!)}${typeof v === 'string' ? ` ${JSON.stringify(v)}` : ''} to ${target}${hint}.`, 0)
+        : out;
     },
   };
 }

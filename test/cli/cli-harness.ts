@@ -1,0 +1,39 @@
+// Runs the real `tsinfra` binary against fixture directories, as a user would.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function tsinfra(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? process.cwd(),
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A temporary configuration directory with the given files. */
+export async function configDir(files: Record<string, string>): Promise<{ dir: string; write: (name: string, text: string) => Promise<void>; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tsit-cfg-'));
+  const write = (name: string, text: string) => writeFile(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) await write(name, text);
+  return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) };
+}
