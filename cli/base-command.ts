@@ -76,6 +76,6 @@ export abstract class BaseCommand extends Command {
 }
 
 export const varFlags = {
-  var: Flags.string({ description: 'Set a variable: --var NAME=VALUE (repeatable).', multiple: true }),
-  'var-file': Flags.string({ description: 'Read variables from an HCL or JSON file (repeatable).', multiple: true }),
+  var: Flags.string({ description: 'Set a variable: --var NAME=VALUE (repeatable).', multiple: true, multipleNonGreedy: true }),
+  'var-file': Flags.string({ description: 'Read variables from an HCL or JSON file (repeatable).', multiple: true, multipleNonGreedy: true }),
 };

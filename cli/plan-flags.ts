@@ -4,8 +4,8 @@ import type { PlanMode } from '../plan-engine/plan/model.js';
 import type { PlanRequest } from '../plan-engine/run.js';
 
 export const planFlags = {
-  target: Flags.string({ description: 'Limit the run to this resource and what it depends on (repeatable).', multiple: true }),
-  replace: Flags.string({ description: 'Force replacement of this resource instance (repeatable).', multiple: true }),
+  target: Flags.string({ description: 'Limit the run to this resource and what it depends on (repeatable).', multiple: true, multipleNonGreedy: true }),
+  replace: Flags.string({ description: 'Force replacement of this resource instance (repeatable).', multiple: true, multipleNonGreedy: true }),
   refresh: Flags.boolean({ description: 'Read the real objects from the hosts first (--no-refresh or --refresh=false to skip).', default: true, allowNo: true }),
   'refresh-only': Flags.boolean({ description: 'Only update the state to match the hosts; change nothing on them.', default: false }),
   parallelism: Flags.integer({ description: 'How many hosts and operations to work on at once.', default: 10, min: 1 }),

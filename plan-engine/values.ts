@@ -54,6 +54,17 @@ export function valuesEqual(a: Value | undefined, b: Value | undefined): boolean
   return false;
 }
 
+/** A deep copy that keeps the UNKNOWN sentinel (structuredClone would turn it into {}). */
+export function cloneValue(v: Value): Value {
+  if (Array.isArray(v)) return v.map(cloneValue);
+  if (isObject(v)) {
+    const o: ValueObject = {};
+    for (const [k, x] of Object.entries(v)) o[k] = cloneValue(x);
+    return o;
+  }
+  return v;
+}
+
 /** An attribute path such as `resources.memory` or `mount[0].source`. */
 export type AttrPath = readonly (string | number)[];
 

@@ -44,6 +44,8 @@ export interface ResourceProvider {
   readonly computed: readonly string[];
   /** Attributes never to be printed. */
   readonly sensitive: readonly string[];
+  /** Computed attributes that are sensitive when the configuration attribute they derive from is (`output` from `input`). */
+  readonly derivedSensitive?: Readonly<Record<string, string>>;
   /** Whether apply/read need the host's agent (false for engine-only types). */
   readonly usesAgent: boolean;
 

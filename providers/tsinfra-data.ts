@@ -15,7 +15,9 @@ export const tsinfraDataProvider: ResourceProvider = {
   type: 'tsinfra_data',
   nestedBlocks: {},
   schema: tsinfraDataSchema,
-  updatable: ['input'],
+  // output follows input, so both change in place.
+  updatable: ['input', 'output'],
+  derivedSensitive: { output: 'input' },
   computed: ['id', 'output'],
   sensitive: [],
   usesAgent: false,

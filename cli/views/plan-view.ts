@@ -65,6 +65,7 @@ function symbolStyle(sym: string, style: Style): string {
 }
 
 export function renderChange(c: Change, style: Style): string {
+  if (c.action === 'no-op' && c.movedFrom) return `  ${style.bold(`# ${c.movedFrom} has moved to ${c.address}`)}`;
   const lines: string[] = [];
   const sym = actionSymbol(c.action);
   lines.push(`  ${style.bold(heading(c))}`);
@@ -74,7 +75,8 @@ export function renderChange(c: Change, style: Style): string {
   const before = flatten(c.before ?? undefined);
   const after = flatten(c.after ?? undefined);
   const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-  const width = Math.max(0, ...paths.map((p) => p.length));
+  const shown = paths.filter((p) => c.action === 'create' || c.action === 'delete' || !valuesEqual(before.get(p), after.get(p)));
+  const width = Math.max(0, ...shown.map((p) => p.length));
   let hidden = 0;
   for (const p of paths) {
     const b = before.get(p);
@@ -129,7 +131,7 @@ export function renderPlan(plan: Plan, style: Style): string {
   const out: string[] = [];
   const drift = renderDrift(plan.drift, style);
   if (drift) out.push(drift);
-  const changed = plan.changes.filter((c) => c.action !== 'no-op');
+  const changed = plan.changes.filter((c) => c.action !== 'no-op' || c.movedFrom !== undefined);
   const outputChanges = plan.outputs.filter((o) => o.action !== 'no-op');
   if (plan.mode === 'refresh-only') {
     out.push(plan.drift.length ? 'Applying this refresh-only plan will update the state to match the objects above.\n' : 'No changes. The state matches what the hosts have.\n');

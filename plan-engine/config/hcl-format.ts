@@ -231,8 +231,9 @@ class Formatter {
       blankBreak = -1;
       wroteCode = true;
       this.renderLine(line, out);
-      if (line.lineBreak === -1) out.write(defaultBreak);
-      else out.copy(toks.start(line.lineBreak), toks.end(line.lineBreak));
+      if (line.lineBreak !== -1) out.copy(toks.start(line.lineBreak), toks.end(line.lineBreak));
+      // (A heredoc or comment left open at the end has taken the final line break in already.)
+      else if (src.charCodeAt(toks.end(line.end - 1) - 1) !== 10) out.write(defaultBreak);
     }
     return out.result();
   }

@@ -52,7 +52,7 @@ interface OpenBody {
   readonly blocks: LocatedBlock[];
   /** Offset of `{`, or 0 for the file. */
   readonly start: number;
-  /** What to do with the body once closed; undefined for the file. */
+  /** The header of the block this body belongs to; undefined for the file. */
   readonly header?: { readonly type: string; readonly labels: string[]; readonly range: SourceRange };
 }
 
@@ -98,12 +98,22 @@ class Locator {
           i = k + 1;
         } else {
           const end = k < toks.length ? toks.end(k) : toks.end(i);
-          this.error(toks.start(i), end, `Expected "=" or a block after "${this.text(i)}"`, 'An attribute is written NAME = VALUE, a block TYPE "LABEL" { ... }.');
+          this.error(
+            toks.start(i),
+            end,
+            `Expected "=" or a block after "${this.text(i)}"`,
+            'An attribute is written NAME = VALUE, a block TYPE "LABEL" { ... }.',
+          );
           const stop = toks.kind(k);
           i = stop === '}' || stop === 'newline' ? k : this.skipItem(k);
         }
       } else {
-        this.error(toks.start(i), toks.end(i), 'Expected an attribute or a block', 'Each line of a body holds an attribute (NAME = VALUE) or a block (TYPE "LABEL" { ... }).');
+        this.error(
+          toks.start(i),
+          toks.end(i),
+          'Expected an attribute or a block',
+          'Each line of a body holds an attribute (NAME = VALUE) or a block (TYPE "LABEL" { ... }).',
+        );
         i = this.skipItem(i);
       }
     }

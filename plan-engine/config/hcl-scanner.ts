@@ -44,10 +44,15 @@ export class TokenList {
   private kinds = new Uint8Array(1024);
   private starts = new Int32Array(1024);
   private ends = new Int32Array(1024);
-  length = 0;
+  private count = 0;
 
+  get length(): number {
+    return this.count;
+  }
+
+  /** The kind of token `i`, or undefined past either end (so look-ahead needs no bounds checks). */
   kind(i: number): TokenKind | undefined {
-    return i >= 0 && i < this.length ? KINDS[this.kinds[i]!] : undefined;
+    return i >= 0 && i < this.count ? KINDS[this.kinds[i]!] : undefined;
   }
 
   start(i: number): number {
@@ -58,13 +63,13 @@ export class TokenList {
     return this.ends[i]!;
   }
 
-  /** Appends a token; `code` is the kind's index in KINDS. */
+  /** Appends a token (the scanner's job); `code` is the kind's index in KINDS. */
   push(code: number, start: number, end: number): void {
-    if (this.length === this.kinds.length) this.grow();
-    this.kinds[this.length] = code;
-    this.starts[this.length] = start;
-    this.ends[this.length] = end;
-    this.length++;
+    if (this.count === this.kinds.length) this.grow();
+    this.kinds[this.count] = code;
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
   }
 
   private grow(): void {
@@ -137,7 +142,7 @@ const CH = {
   bom: 0xfeff,
 } as const;
 
-const HEREDOC_OPENER = /<<(-?)([\p{ID_Start}_][\p{ID_Continue}-]*)\r?\n/uy;
+const HEREDOC_OPENER = /<<-?([\p{ID_Start}_][\p{ID_Continue}-]*)\r?\n/uy;
 const ID_START = /[\p{ID_Start}_]/u;
 const ID_CONTINUE = /[\p{ID_Continue}-]/u;
 
@@ -374,7 +379,7 @@ class Scanner {
     if (!m) return false;
     const start = this.pos;
     this.pos += m[0].length;
-    this.enter({ kind: 'heredoc', start, marker: m[2]!, atLineStart: true });
+    this.enter({ kind: 'heredoc', start, marker: m[1]!, atLineStart: true });
     return true;
   }
 

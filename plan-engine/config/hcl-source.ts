@@ -73,15 +73,20 @@ const MAX_RANGE_LINES = 6;
  */
 export function snippet(source: string, range: SourceRange, context = 1): string {
   const lines = source.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  // The empty "line" after a final line break is not one.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const last = lines.length;
   const startLine = clamp(range.start.line, 1, last);
-  let endLine = clamp(range.end.line, startLine, last);
+  let endLine = range.end.line;
   let endColumn = range.end.column;
-  if (endLine > startLine && endColumn <= 1) {
+  if (endLine > last) {
+    endLine = last;
+    endColumn = characterCount(lines[last - 1]!) + 1;
+  } else if (endLine > startLine && endColumn <= 1) {
     endLine--;
     endColumn = characterCount(lines[endLine - 1]!) + 1;
   }
-  if (range.end.line > last) endColumn = characterCount(lines[endLine - 1]!) + 1;
+  endLine = clamp(endLine, startLine, last);
   const ctx = Math.max(0, context);
   const first = Math.max(1, startLine - ctx);
   const final = Math.min(last, endLine + ctx);

@@ -6,7 +6,7 @@ import { evaluate } from '../expressions/index.js';
 import type { InstanceKey } from '../addresses.js';
 import type { ResourceProvider } from '../../providers/provider.js';
 import type { ResourceInstanceState } from '../../state/model.js';
-import { isObject, isUnknown, valuesEqual, type ValueObject } from '../values.js';
+import { cloneValue, isObject, isUnknown, valuesEqual, type ValueObject } from '../values.js';
 import type { Action, Reason } from './action.js';
 import type { EvalContext } from './eval-context.js';
 import type { Change } from './model.js';
@@ -30,7 +30,9 @@ export function diffInstance(d: DiffInput): Change {
   const { provider, prior } = d;
   const pctx = { address: d.address, name: d.decl.addr.name, instanceKey: d.instanceKey, host: d.host };
   const before = prior ? (prior.attributes as ValueObject) : null;
-  let after = applyIgnoreChanges(d.decl, provider.plan(d.config, before, pctx), before);
+  // ignore_changes keeps the recorded values of the named configuration attributes.
+  const config = applyIgnoreChanges(d.decl, d.config, before);
+  let after = provider.plan(config, before, pctx);
   const cbd = literalLifecycle(d, 'createBeforeDestroy');
   const base = {
     address: d.address,
@@ -38,7 +40,7 @@ export function diffInstance(d: DiffInput): Change {
     name: d.decl.addr.name,
     ...(d.instanceKey !== undefined ? { index: d.instanceKey } : {}),
     host: d.host,
-    sensitivePaths: [...new Set([...d.configSensitive, ...provider.sensitive])],
+    sensitivePaths: sensitivePaths(d.configSensitive, provider),
     dependencies: d.dependencies,
     createBeforeDestroy: cbd,
   };
@@ -58,12 +60,20 @@ export function diffInstance(d: DiffInput): Change {
   }
   if (reason) {
     // A new object: computed attributes are computed afresh.
-    after = applyIgnoreChanges(d.decl, provider.plan(d.config, null, pctx), before);
+    after = provider.plan(config, null, pctx);
     const action: Action = cbd ? 'create-then-delete' : 'delete-then-create';
     return { ...base, action, reason, before, after, replacePaths };
   }
   if (changed.length === 0) return { ...base, action: 'no-op', before, after: before, replacePaths: [] };
   return { ...base, action: 'update', before, after, replacePaths: [] };
+}
+
+function sensitivePaths(fromConfig: readonly string[], provider: ResourceProvider): string[] {
+  const out = new Set([...fromConfig, ...provider.sensitive]);
+  for (const [derived, source] of Object.entries(provider.derivedSensitive ?? {})) {
+    if (fromConfig.some((p) => p === source || p.startsWith(`${source}.`) || p.startsWith(`${source}[`))) out.add(derived);
+  }
+  return [...out].sort();
 }
 
 /** Top-level attributes that differ; a computed attribute still unknown is not a change by itself. */
@@ -80,9 +90,10 @@ export function changedAttributes(before: ValueObject, after: ValueObject, provi
 
 /** lifecycle.ignore_changes: keep the recorded value for the named attributes. */
 function applyIgnoreChanges(decl: ResourceDecl, after: ValueObject, before: ValueObject | null): ValueObject {
+  // `after` is the configuration here: only attributes it sets can be ignored.
   const lc = decl.lifecycle;
   if (!before || (!lc.ignoreAll && lc.ignoreChanges.length === 0)) return after;
-  const out = structuredClone(after);
+  const out = cloneValue(after) as ValueObject;
   if (lc.ignoreAll) {
     for (const k of Object.keys(out)) if (k in before) out[k] = before[k]!;
     return out;

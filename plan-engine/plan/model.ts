@@ -87,7 +87,7 @@ export function countChanges(changes: readonly Change[]): { add: number; change:
 
 export function hasChanges(plan: Plan): boolean {
   return (
-    plan.changes.some((c) => c.action !== 'no-op') ||
+    plan.changes.some((c) => c.action !== 'no-op' || c.movedFrom !== undefined) ||
     plan.outputs.some((o) => o.action !== 'no-op') ||
     (plan.mode === 'refresh-only' && plan.drift.length > 0)
   );

