@@ -4,14 +4,14 @@
 import { z } from 'zod';
 import { UNKNOWN, type ValueObject } from '../plan-engine/values.js';
 import { applyThroughAgent } from './agent-operations.js';
-import { cidrContains, formatIpv4, parseCidr, parseIpv4 } from './ipv4.js';
+import { cidrContains, ipv4ToNumber, numberToIpv4, parseCanonicalCidr } from '../agent/network/ipv4-cidr.js';
 import { defaultObjectName, interfaceName, isSafeName } from './names.js';
 import type { PathDiagnostic, ResourceProvider } from './provider.js';
 
-const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
+const cidr = z.string().refine((s) => parseCanonicalCidr(s) !== undefined, {
   message: 'must be an IPv4 network in CIDR notation with no host bits set, such as 10.1.0.0/24',
 });
-const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, { message: 'must be an IPv4 address such as 10.1.0.1' });
+const ipv4 = z.string().refine((s) => ipv4ToNumber(s) !== undefined, { message: 'must be an IPv4 address such as 10.1.0.1' });
 
 export const networkSchema = z.strictObject({
   driver: z.enum(['bridge', 'macvlan']),
@@ -48,13 +48,13 @@ export const networkProvider: ResourceProvider = {
       if (c.subnet === undefined) out.push({ code: 'E_MISSING_ATTRIBUTE', summary: 'A bridge network needs a "subnet"', path: ['subnet'] });
       return out;
     }
-    const subnet = parseCidr(c.subnet)!;
+    const subnet = parseCanonicalCidr(c.subnet)!;
     if (subnet.prefix > 30) out.push({ code: 'E_INVALID_CIDR', summary: `Subnet ${c.subnet} is too small for a gateway and containers`, path: ['subnet'] });
-    if (typeof c.gateway === 'string' && !cidrContains(subnet, parseIpv4(c.gateway)!)) {
+    if (typeof c.gateway === 'string' && !cidrContains(subnet, ipv4ToNumber(c.gateway)!)) {
       out.push({ code: 'E_INVALID_GATEWAY', summary: `Gateway ${c.gateway} is not inside subnet ${c.subnet}`, path: ['gateway'] });
     }
     if (typeof c.ip_range === 'string') {
-      const r = parseCidr(c.ip_range)!;
+      const r = parseCanonicalCidr(c.ip_range)!;
       if (r.prefix < subnet.prefix || !cidrContains(subnet, r.network)) {
         out.push({ code: 'E_INVALID_CIDR', summary: `ip_range ${c.ip_range} is not inside subnet ${c.subnet}`, path: ['ip_range'] });
       }
@@ -71,14 +71,14 @@ export const networkProvider: ResourceProvider = {
   plan(raw, prior, ctx) {
     const c = raw as NetworkConfig & ValueObject;
     const name = (c.name as string | undefined) ?? defaultObjectName(ctx.name, ctx.instanceKey);
-    const subnet = typeof c.subnet === 'string' ? parseCidr(c.subnet) : undefined;
+    const subnet = typeof c.subnet === 'string' ? parseCanonicalCidr(c.subnet) : undefined;
     const internal = c.internal ?? false;
     const bridge = typeof name === 'string' ? interfaceName(name) : UNKNOWN;
     return {
       driver: c.driver,
       name,
       subnet: c.subnet ?? null,
-      gateway: c.gateway ?? (subnet ? formatIpv4(subnet.network + 1) : c.subnet === undefined ? null : UNKNOWN),
+      gateway: c.gateway ?? (subnet ? numberToIpv4(subnet.network + 1) : c.subnet === undefined ? null : UNKNOWN),
       ip_range: c.ip_range ?? null,
       nat: c.nat ?? !internal,
       internal,

@@ -9,6 +9,7 @@ import { Diagnostics, type Diagnostic } from '../diagnostics.js';
 import { primeCache } from '../expressions/ast-cache.js';
 import { decodeFile } from './hcl-decode.js';
 import { locateHcl } from './hcl-locator.js';
+import { spreadOneLineBlocks } from './hcl-one-line-blocks.js';
 import type { Config, FileDecls, Settings } from './model.js';
 import { chunkSource, mergeChunkJson, parseAll, type ParseJob } from './parse-pool.js';
 import { loadTypeScriptManifest } from './typescript.js';
@@ -63,10 +64,14 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
   // Syntax: chunk big files on block boundaries, parse everything (possibly on workers).
   const jobs: ParseJob[] = [];
   const jobsOfFile: number[][] = [];
+  const lineMaps: (((line: number) => number) | undefined)[] = [];
   files.hcl.forEach((name, i) => {
-    const source = hclSources[i]!;
+    const spread = spreadOneLineBlocks(hclSources[i]!, located[i]!.body);
+    const source = spread.source;
+    lineMaps.push(spread.originalLine);
+    const blockLines = spread.originalLine ? locateHcl(name, source).body.blocks : located[i]!.body.blocks;
     const parts = Math.min(availableParallelism() * 2, Math.ceil(source.length / CHUNK_BYTES));
-    const starts = located[i]!.body.blocks.map((b) => b.range.start.line - 1);
+    const starts = blockLines.map((b) => b.range.start.line - 1);
     const chunks = chunkSource(source, starts, parts);
     jobsOfFile.push(chunks.map((c) => jobs.push({ file: name, source: c }) - 1));
   });
@@ -76,7 +81,7 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
   files.hcl.forEach((name, i) => {
     const results = jobsOfFile[i]!.map((j) => parsed[j]!);
     for (const r of results) {
-      diags.append(r.diagnostics);
+      diags.append(remapLines(r.diagnostics, lineMaps[i]));
       primeCache(r.asts);
     }
     if (results.some((r) => r.json === undefined)) return; // syntax error: reported above
@@ -98,6 +103,22 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
 
   const config = merge(dir, [...files.hcl, ...files.ts], hash.digest('hex'), decls, diags);
   return { config, diagnostics: diags.items, sources };
+}
+
+function remapLines(ds: readonly Diagnostic[], originalLine: ((line: number) => number) | undefined): readonly Diagnostic[] {
+  if (!originalLine) return ds;
+  return ds.map((d) =>
+    d.range
+      ? {
+          ...d,
+          range: {
+            ...d.range,
+            start: { ...d.range.start, line: originalLine(d.range.start.line) },
+            end: { ...d.range.end, line: originalLine(d.range.end.line) },
+          },
+        }
+      : d,
+  );
 }
 
 /** Merges the files' declarations, reporting every duplicate with both places. */
