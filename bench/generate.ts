@@ -6,6 +6,8 @@
 //   terraform: terraform_data.n_123 { input = terraform_data.root_23.output }
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { STATE_FORMAT_VERSION, type ResourceInstanceState, type State } from '../state/model.js';
+import { TSINFRA_VERSION } from '../plan-engine/version.js';
 
 export const HOSTS = 50;
 
@@ -111,6 +113,39 @@ export function terraformState(count: number): string {
     check_results: null,
   };
   return JSON.stringify(state, null, 2) + '\n';
+}
+
+/**
+ * The tsinfra state an apply of generateConfig('tsinfra', count) leaves behind, for
+ * re-plan benchmarks too big to apply within the bench's time (the bench writes it
+ * through the engine's own LocalBackend and checks that a plan against it says
+ * "No changes").
+ */
+export function tsinfraState(count: number): State {
+  const resources: ResourceInstanceState[] = [];
+  for (let i = 0; i < count; i++) {
+    const group = i % HOSTS;
+    const name = resourceName(i);
+    const input = `root-${group}`;
+    resources.push({
+      address: `tsinfra_data.${name}`,
+      type: 'tsinfra_data',
+      name,
+      host: `host.h${group}`,
+      status: 'ready',
+      dependencies: i < HOSTS ? [] : [`tsinfra_data.root_${group}`],
+      sensitivePaths: [],
+      attributes: { input, triggers_replace: null, output: input, id: fakeId(i) },
+    });
+  }
+  return {
+    version: STATE_FORMAT_VERSION,
+    serial: 1,
+    lineage: '00000000-0000-4000-8000-00000000be0c',
+    tsinfraVersion: TSINFRA_VERSION,
+    resources,
+    outputs: {},
+  };
 }
 
 export async function writeConfig(dir: string, files: ConfigFiles): Promise<void> {

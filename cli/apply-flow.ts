@@ -2,7 +2,6 @@
 // for approval on a terminal, apply with progress lines, print the summary and outputs.
 import { createInterface } from 'node:readline/promises';
 import { stat } from 'node:fs/promises';
-import type { BaseCommand } from './base-command.js';
 import { hasChanges, type Plan } from '../plan-engine/plan/model.js';
 import { readPlanFile } from '../plan-engine/plan/plan-file.js';
 import { Run, type PlanRequest } from '../plan-engine/run.js';
@@ -10,8 +9,7 @@ import { openWorkspace } from '../plan-engine/workspace.js';
 import type { InputValue, VarArg } from '../plan-engine/variables.js';
 import { hasErrors, type Diagnostic } from '../plan-engine/diagnostics.js';
 import { progressHooks, summaryLine } from './views/apply-view.js';
-import { renderPlan } from './views/plan-view.js';
-import { formatValue } from './views/plan-view.js';
+import { formatValue, renderPlan } from './views/plan-view.js';
 import type { Style } from './views/style.js';
 
 export interface ApplyFlowOptions {
@@ -60,7 +58,6 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    let plan: Plan;
     let inputs: ReadonlyMap<string, InputValue> | undefined;
     if (saved) {
       const stale = run.checkSavedPlan(saved);
@@ -74,7 +71,7 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
     const planned = await run.plan(saved ? { mode: saved.mode, refresh: false, targets: saved.targets, replace: saved.replace } : o.request, inputs);
     o.report(planned.diagnostics);
     if (hasErrors(planned.diagnostics) || !planned.plan) return 1;
-    plan = saved ?? planned.plan;
+    const plan: Plan = saved ?? planned.plan;
     if (!saved) {
       write(renderPlan(plan, o.style));
       if (!hasChanges(plan)) return 0;

@@ -76,7 +76,6 @@ export function buildOperationGraph(changes: readonly Change[]): Graph<OpNode> {
       const depDelete = deleteOps.get(dep);
       // I depend on dep: dep may be deleted only after I am.
       if (depDelete && d) g.connect(depDelete, d);
-      // A dependency replaced in place of me: my update waits for its old copy to go only when I am not changing.
     }
     if (a && d) {
       if (c.action === 'delete-then-create') g.connect(a, d);
@@ -111,7 +110,7 @@ export async function applyPlan(
   await writer.persist(state);
   const summary: ApplySummary = { added: 0, changed: 0, destroyed: 0, failed: 0, skipped: 0 };
   const graph = buildOperationGraph(plan.changes);
-  const result = await walk(graph, {
+  await walk(graph, {
     concurrency: Math.max(1, options.parallelism),
     ...(options.signal ? { signal: options.signal } : {}),
     visit: async (node) => {
@@ -165,9 +164,8 @@ export async function applyPlan(
       hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
     },
   });
-  void result;
   if (config && ctx && plan.mode !== 'destroy') {
-    state.outputs = evaluateOutputs(config, ctx, diags);
+    state.outputs = evaluateOutputs(config, ctx);
   } else if (plan.mode === 'destroy') {
     state.outputs = {};
   }
@@ -203,7 +201,7 @@ function forgetInstance(ctx: EvalContext, change: Change): void {
   if (o && change.action === 'delete') o.instances.delete(change.index ?? '');
 }
 
-function evaluateOutputs(config: Config, ctx: EvalContext, diags: Diagnostics): State['outputs'] {
+function evaluateOutputs(config: Config, ctx: EvalContext): State['outputs'] {
   const out: State['outputs'] = {};
   for (const o of config.outputs.values()) {
     const r = evaluate(o.value.expr, ctx.scope(), { range: o.value.range, address: `output.${o.name}` });
@@ -211,6 +209,5 @@ function evaluateOutputs(config: Config, ctx: EvalContext, diags: Diagnostics): 
     if (containsUnknown(r.value)) continue;
     out[o.name] = { value: r.value as Value, sensitive: o.sensitive || r.sensitive };
   }
-  void diags;
   return out;
 }

@@ -117,7 +117,7 @@ export function evaluateBody(
   for (const block of body.blocks) {
     const mode = nested[prefix + block.type];
     if (!mode) {
-      reportUnknownBlock(block.type, allowed, block.range, address, body, diags);
+      reportUnknownBlock(block.type, allowed, block.range, address, diags);
       continue;
     }
     if (block.labels.length) {
@@ -146,12 +146,11 @@ export function evaluateBody(
   return { value, sensitivePaths };
 }
 
-function reportUnknownBlock(type: string, allowed: string[], range: SourceRange, address: string, body: Body, diags: Diagnostics): void {
+function reportUnknownBlock(type: string, allowed: string[], range: SourceRange, address: string, diags: Diagnostics): void {
   const s = suggest(type, allowed);
   diags.error('E_UNKNOWN_BLOCK', `Unsupported block type "${type}"`, {
     detail: s ? `Did you mean "${s}"?` : allowed.length ? `Blocks allowed here: ${allowed.join(', ')}.` : 'No nested blocks are allowed here.',
     range,
     address,
   });
-  void body;
 }

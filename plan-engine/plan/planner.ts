@@ -13,10 +13,8 @@ import { parseResourceInstanceAddr, ResourceAddr, type InstanceKey } from '../ad
 import type { Config, ResourceDecl } from '../config/model.js';
 import { Diagnostics, type Diagnostic } from '../diagnostics.js';
 import { evaluate } from '../expressions/index.js';
-import { hostSchema } from '../config/host-schema.js';
 import { providerFor, resourceTypes } from '../../providers/registry.js';
-import type { ResourceProvider } from '../../providers/provider.js';
-import { cloneState, newState, type ResourceInstanceState, type State } from '../../state/model.js';
+import { cloneState, newState, type State } from '../../state/model.js';
 import { applyMoves } from './moves.js';
 import { buildConfigGraph, nodeKind, resourceDependencies } from './config-graph.js';
 import { EvalContext, type ExpandedObject } from './eval-context.js';
@@ -85,7 +83,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   }
   if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
 
-  const targetSet = resolveTargets(config, graph, options.targets, diags);
+  const targetSet = resolveTargets(config, graph, options.targets, options.mode, diags);
   const replaceSet = new Set(options.replace.map((r) => parseResourceInstanceAddr(r)?.key ?? r));
   const depCache = new Map<string, Set<string>>();
   const changes: Change[] = [];
@@ -118,7 +116,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   }
 
   if (options.mode !== 'refresh-only') {
-    planDeletes(config, state, options.mode, targetSet, planned, changes, diags, ctx);
+    planDeletes(state, options.mode, targetSet, planned, changes);
   }
   checkPreventDestroy(config, changes, ctx, diags);
 
@@ -165,8 +163,17 @@ function evaluateNode(node: string, config: Config, ctx: EvalContext, diags: Dia
   }
 }
 
-/** `--target` addresses plus everything they depend on, as resource keys. */
-function resolveTargets(config: Config, graph: ReturnType<typeof buildConfigGraph>, targets: readonly string[], diags: Diagnostics): Set<string> | undefined {
+/**
+ * `--target` addresses as resource keys, plus everything they depend on (to create or
+ * update them), or everything that depends on them (to destroy them).
+ */
+function resolveTargets(
+  config: Config,
+  graph: ReturnType<typeof buildConfigGraph>,
+  targets: readonly string[],
+  mode: PlanMode,
+  diags: Diagnostics,
+): Set<string> | undefined {
   if (!targets.length) return undefined;
   const keys: string[] = [];
   for (const t of targets) {
@@ -179,7 +186,8 @@ function resolveTargets(config: Config, graph: ReturnType<typeof buildConfigGrap
     keys.push(a.resource.key);
   }
   const out = new Set<string>();
-  for (const v of graph.transitiveDependencies(keys)) if (nodeKind(v) === 'resource') out.add(v);
+  const closure = mode === 'destroy' ? graph.transitiveDependents(keys) : graph.transitiveDependencies(keys);
+  for (const v of closure) if (nodeKind(v) === 'resource') out.add(v);
   for (const k of keys) out.add(k);
   return out;
 }
@@ -307,33 +315,22 @@ function instanceHost(decl: ResourceDecl, scope: ReturnType<EvalContext['scope']
   if (r.diagnostics.length) return undefined;
   const id = isObject(r.value) ? r.value['id'] : undefined;
   if (typeof id !== 'string' || !id.startsWith('host.')) {
+    const many = Array.isArray(r.value) || (isObject(r.value) && !('id' in r.value));
     diags.error('E_INVALID_HOST', 'host must refer to one host, such as host.web or host.web[0]', {
-      detail: Array.isArray(r.value) || (isObject(r.value) && !('id' in r.value)) ? 'This host has count or for_each: pick one instance with [index] or [key].' : undefined,
+      ...(many ? { detail: 'This host has count or for_each: pick one instance with [index] or [key].' } : {}),
       range: decl.host.range,
       address,
-    } as never);
+    });
     return undefined;
   }
   return id;
 }
 
-function planDeletes(
-  config: Config,
-  state: State,
-  mode: PlanMode,
-  targets: Set<string> | undefined,
-  planned: Set<string>,
-  changes: Change[],
-  diags: Diagnostics,
-  ctx: EvalContext,
-): void {
-  void diags;
-  void ctx;
+/** Instances in state that the configuration no longer has (or all of them, when destroying). */
+function planDeletes(state: State, mode: PlanMode, targets: Set<string> | undefined, planned: Set<string>, changes: Change[]): void {
   for (const r of state.resources) {
     if (mode === 'normal' && planned.has(r.address)) continue;
-    const resourceKey = `${r.type}.${r.name}`;
-    if (targets && !targets.has(resourceKey) && mode === 'normal') continue;
-    if (targets && mode === 'destroy' && !targets.has(resourceKey)) continue;
+    if (targets && !targets.has(`${r.type}.${r.name}`)) continue;
     changes.push({
       address: r.address,
       type: r.type,
@@ -350,7 +347,6 @@ function planDeletes(
       createBeforeDestroy: false,
     });
   }
-  void config;
 }
 
 function checkPreventDestroy(config: Config, changes: Change[], ctx: EvalContext, diags: Diagnostics): void {
@@ -405,5 +401,3 @@ function destroyedOutputs(state: State): OutputChange[] {
   return Object.entries(state.outputs).map(([name, o]) => ({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive }));
 }
 
-export type { ResourceInstanceState, ResourceProvider };
-export { hostSchema };
