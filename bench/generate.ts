@@ -57,10 +57,7 @@ export function generateConfig(tool: Tool, count: number, files = 1): ConfigFile
   const out = new Map<string, string>();
   const render = tool === 'tsinfra' ? tsinfraResource : terraformResource;
   const ext = tool === 'tsinfra' ? 'hcl' : 'tf';
-  const hosts =
-    tool === 'tsinfra'
-      ? Array.from({ length: HOSTS }, (_, h) => `host "h${h}" { transport = "local" }\n`).join('')
-      : '';
+  const hosts = tool === 'tsinfra' ? Array.from({ length: HOSTS }, (_, h) => `host "h${h}" { transport = "local" }\n`).join('') : '';
   const ranges = splitRanges(count, files);
   if (ranges.length === 1) {
     out.set(`main.${ext}`, (hosts ? hosts + '\n' : '') + renderRange(render, ranges[0]!));

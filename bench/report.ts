@@ -32,7 +32,10 @@ function cellText(c: Cell, pick: (s: Summary) => string): string {
 function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -65,9 +68,7 @@ export function renderDetails(rows: readonly Row[]): string {
         continue;
       }
       const procs =
-        c.maxProcesses > 1 && c.polledTreeRssKb !== undefined
-          ? `${c.maxProcesses} (polled sum ${formatKb(c.polledTreeRssKb)})`
-          : String(c.maxProcesses);
+        c.maxProcesses > 1 && c.polledTreeRssKb !== undefined ? `${c.maxProcesses} (polled sum ${formatKb(c.polledTreeRssKb)})` : String(c.maxProcesses);
       body.push([
         r.label,
         tool,

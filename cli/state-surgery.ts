@@ -93,7 +93,9 @@ export class StateSurgery {
       bytes = await readFile(this.backend.statePath);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new DiagnosticError([{ severity: 'error', code: 'E_STATE_BACKUP', summary: `Cannot read ${this.backend.statePath} to back it up`, detail: (e as Error).message }]);
+      throw new DiagnosticError([
+        { severity: 'error', code: 'E_STATE_BACKUP', summary: `Cannot read ${this.backend.statePath} to back it up`, detail: (e as Error).message },
+      ]);
     }
     for (;;) {
       const path = join(this.backend.stateDir, `${STATE_FILE_NAME}.${new Date().toISOString()}.backup`);
@@ -106,7 +108,9 @@ export class StateSurgery {
           await sleep(2);
           continue;
         }
-        throw new DiagnosticError([{ severity: 'error', code: 'E_STATE_BACKUP', summary: `Cannot write the backup ${path}; the state was not changed`, detail: (e as Error).message }]);
+        throw new DiagnosticError([
+          { severity: 'error', code: 'E_STATE_BACKUP', summary: `Cannot write the backup ${path}; the state was not changed`, detail: (e as Error).message },
+        ]);
       }
     }
   }

@@ -49,7 +49,9 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
 
   const addr = parseResourceInstanceAddr(req.address);
   if (!addr) {
-    diags.error('E_INVALID_ADDRESS', `"${req.address}" is not a resource address`, { detail: 'Expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME["key"], for example network.front.' });
+    diags.error('E_INVALID_ADDRESS', `"${req.address}" is not a resource address`, {
+      detail: 'Expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME["key"], for example network.front.',
+    });
     return fail();
   }
   if (!config.resources.has(addr.resource.key)) {
@@ -76,7 +78,9 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
   if (!change) {
     const declared = planned.plan.changes.filter((c) => c.type === addr.type && c.name === addr.name && c.action !== 'delete').map((c) => c.address);
     diags.error('E_IMPORT_NOT_IN_CONFIG', `The configuration declares no instance ${addr.key}`, {
-      detail: declared.length ? `Instances of ${addr.resource.key}: ${declared.join(', ')}.` : `${addr.resource.key} has no instances (count = 0 or an empty for_each).`,
+      detail: declared.length
+        ? `Instances of ${addr.resource.key}: ${declared.join(', ')}.`
+        : `${addr.resource.key} has no instances (count = 0 or an empty for_each).`,
       address: addr.key,
     });
     return fail();
@@ -92,14 +96,6 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
   }
 
   const after = change.after ?? {};
-  const configuredId = after['id'];
-  if (configuredId !== undefined && !isUnknown(configuredId) && !valuesEqual(configuredId, req.id)) {
-    diags.warning('E_IMPORT_ID_MISMATCH', `The configuration of ${addr.key} describes object ${JSON.stringify(configuredId)}, not ${JSON.stringify(req.id)}`, {
-      detail: 'The import goes ahead; tsinfra plan will then propose to replace the object with the configured one. Change the configuration to describe this object to keep it as it is.',
-      address: addr.key,
-    });
-  }
-
   let attributes: ValueObject;
   try {
     const session = await run.sessions.session(change.host, planned.context);
@@ -107,7 +103,7 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
     const imported = (await session.call('resource.import', { type: addr.type, id: req.id })).state as ValueObject | null;
     const complete = imported && (await completeFromConfiguration(session, addr.type, imported, after));
     if (!complete) {
-      diags.error('E_IMPORT_NOT_FOUND', `Cannot import ${addr.key}: no such object on host ${change.host}`, {
+      diags.error('E_IMPORT_NOT_FOUND', `Cannot import ${addr.key}: no such object on ${change.host}`, {
         detail: `The agent on ${change.host} found no ${addr.type} with id ${JSON.stringify(req.id)}. Check the id, and that the resource's host is where the object is.`,
         address: addr.key,
       });
@@ -118,6 +114,21 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
     if (!(e instanceof AgentError)) throw e;
     diags.error(e.code, `Cannot import ${addr.key} from ${change.host}: ${e.message}`, { address: addr.key });
     return fail();
+  }
+
+  // Only now, when the object exists: importing another object than the configured one is allowed, but worth a word.
+  const configuredId = after['id'];
+  const importedId = attributes['id'] ?? req.id;
+  if (configuredId !== undefined && !isUnknown(configuredId) && !valuesEqual(configuredId, importedId)) {
+    diags.warning(
+      'E_IMPORT_ID_MISMATCH',
+      `The configuration of ${addr.key} describes object ${JSON.stringify(configuredId)}, not the imported ${JSON.stringify(importedId)}`,
+      {
+        detail:
+          'tsinfra plan will propose to replace the imported object with the configured one. Change the configuration to describe this object to keep it.',
+        address: addr.key,
+      },
+    );
   }
 
   const instance = recordedInstance(change, attributes);

@@ -122,6 +122,8 @@ export async function evaluateVariables(
   }
   for (const decl of config.variables.values()) {
     const address = `var.${decl.name}`;
+    // Until a value is settled the variable is unknown: later errors then do not pile up on it.
+    ctx.vars.set(decl.name, { value: UNKNOWN, sensitive: decl.sensitive });
     const input = inputs.get(decl.name);
     let raw: unknown;
     if (input) raw = input.fromString ? await fromString(decl, input.raw as string) : input.raw;

@@ -13,7 +13,7 @@
 // left may be half-applied, and a human should look before going on (force-unlock).
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,6 +112,10 @@ export class LocalBackend implements Backend {
 
   async lock(req: LockRequest): Promise<LockHandle> {
     const info = newLockInfo(req);
+    const dirExisted = await stat(this.stateDir).then(
+      () => true,
+      () => false,
+    );
     try {
       await this.ensureDir();
     } catch (e) {
@@ -133,6 +137,8 @@ export class LocalBackend implements Backend {
         // Only our own lock: after a force-unlock another run may hold a new one.
         const cur = await this.readLock().catch(() => undefined);
         if (cur?.id === info.id) await unlink(this.lockPath).catch((e) => ignore(e, 'ENOENT'));
+        // A run that wrote nothing leaves no trace: remove the directory it made for the lock.
+        if (!dirExisted) await rmdir(this.stateDir).catch(() => undefined);
       },
     };
   }

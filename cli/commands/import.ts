@@ -13,17 +13,17 @@ import { TSINFRA_VERSION } from '../../plan-engine/version.js';
 export default class Import extends BaseCommand {
   static override summary = 'Adopt an existing object (a bridge, an LV) into the state.';
   static override description =
-    'ADDR must name a resource instance the configuration declares and the state does not hold yet; ID is the object\'s id on the host the resource\'s host attribute names (for a network: the bridge\'s link name, tsi-...). Nothing on the host changes. Run tsinfra plan afterwards to compare the object with the configuration.';
+    "ADDR must name a resource instance the configuration declares and the state does not hold yet; ID is the object's id on the host the resource's host attribute names (for a network: the bridge's link name, tsi-...). Nothing on the host changes. Run tsinfra plan afterwards to compare the object with the configuration.";
   static override args = {
     address: Args.string({ description: 'The instance address, such as network.front or network.front[0].', required: true }),
-    id: Args.string({ description: 'The object\'s id on its host.', required: true }),
+    id: Args.string({ description: "The object's id on its host.", required: true }),
   };
   static override flags = {
     ...varFlags,
     dir: Flags.directory({ description: 'Configuration directory.', default: '.' }),
     lock: Flags.boolean({ description: 'Lock the state during the import (--lock=false to skip).', default: true, allowNo: true }),
   };
-  static override examples = ['<%= config.bin %> import network.front tsi-front-2d8d', '<%= config.bin %> import \'network.lan[1]\' tsi-lan-1-9c3e --dir infra'];
+  static override examples = ['<%= config.bin %> import network.front tsi-front-2d8d', "<%= config.bin %> import 'network.lan[1]' tsi-lan-1-9c3e --dir infra"];
 
   async run(): Promise<void> {
     this.argv = normalizeArgv(this.argv);

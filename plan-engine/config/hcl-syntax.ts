@@ -27,14 +27,18 @@ export async function parseHclSyntax(file: string, source: string): Promise<Synt
   return { json, asts: exportEntries(templates), diagnostics };
 }
 
-// hcl2json reports `parse config: [file:2,6-3,1: Summary; Detail., file:...]`.
-const DIAG = /([^\s[,][^:]*):(\d+),(\d+)-(?:(\d+),)?(\d+): ([^;\]]+)(?:; ([^\]]*?))?(?=, [^\s,]+:\d+,\d+-|\]$|$)/g;
+// hcl2json reports `parse config: [file:2,6-3,1: Summary; Detail. file:...]` (older versions put `, ` between diagnostics).
+const DIAG = /([^\s[,][^:]*):(\d+),(\d+)-(?:(\d+),)?(\d+): ([^;\]]+)(?:; ([^\]]*?))?(?=,? [^\s,]+:\d+,\d+-|\]$|$)/g;
 
 export function syntaxDiagnostics(file: string, message: string): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const seen = new Set<string>();
   for (const m of message.matchAll(DIAG)) {
     const [, , l1, c1, l2, c2, summary, detail] = m;
     const startLine = Number(l1);
+    // Follow-on errors (the same place, or the same complaint again further down) add nothing for the reader.
+    if (seen.has(`${l1},${c1}`) || seen.has(summary!)) continue;
+    seen.add(`${l1},${c1}`).add(summary!);
     out.push({
       severity: 'error',
       code: 'E_SYNTAX',

@@ -133,14 +133,15 @@ export function merge(dir: string, files: string[], hash: string, all: readonly 
   const once = <T extends { range: Config['moved'][number]['range'] }>(
     map: Map<string, T>,
     key: string,
+    address: string,
     what: string,
     decl: T,
   ): void => {
     const prev = map.get(key);
     if (prev) {
-      diags.error('E_DUPLICATE', `Duplicate ${what} "${key}"`, {
+      diags.error('E_DUPLICATE', `Duplicate ${what} "${address}"`, {
         detail: `It was already declared at ${prev.range.file}:${prev.range.start.line}. Each address must be unique in a configuration.`,
-        address: key,
+        address,
         range: decl.range,
       });
       return;
@@ -149,11 +150,11 @@ export function merge(dir: string, files: string[], hash: string, all: readonly 
   };
   let settingsFrom: string | undefined;
   for (const f of all) {
-    for (const v of f.variables) once(variables, v.name, 'variable', v);
-    for (const l of f.locals) once(locals, l.name, 'local value', l);
-    for (const h of f.hosts) once(hosts, h.name, 'host', h);
-    for (const r of f.resources) once(resources, r.addr.key, 'resource', r);
-    for (const o of f.outputs) once(outputs, o.name, 'output', o);
+    for (const v of f.variables) once(variables, v.name, `var.${v.name}`, 'variable', v);
+    for (const l of f.locals) once(locals, l.name, `local.${l.name}`, 'local value', l);
+    for (const h of f.hosts) once(hosts, h.name, `host.${h.name}`, 'host', h);
+    for (const r of f.resources) once(resources, r.addr.key, r.addr.key, 'resource', r);
+    for (const o of f.outputs) once(outputs, o.name, `output.${o.name}`, 'output', o);
     moved.push(...f.moved);
     for (const s of f.settings) {
       if (settingsFrom !== undefined) {

@@ -3,7 +3,7 @@
 // Planning walks it in topological order; apply derives its own graph of changes
 // from the resource-to-resource edges.
 import type { Attribute, Body, Config } from '../config/model.js';
-import { Diagnostics } from '../diagnostics.js';
+import { Diagnostics, suggest } from '../diagnostics.js';
 import { referencesOf } from '../expressions/index.js';
 import { findCycles, Graph } from '../graph/index.js';
 
@@ -77,16 +77,47 @@ export function buildConfigGraph(config: Config, diags: Diagnostics): Graph<stri
       if (!ranges.has(node)) ranges.set(node, attr);
     }
   }
+  checkDependsOn(config, diags);
   for (const cycle of findCycles(g)) {
     const names = [...cycle, cycle[0]!].join(' -> ');
     const first = ranges.get(cycle[0]!);
     diags.error('E_CYCLE', `Dependency cycle: ${names}`, {
-      detail: `These ${cycle.length === 1 ? 'declaration refers' : `${cycle.length} declarations refer`} to each other, so no order can satisfy them: ${cycle.join(', ')}.`,
+      detail:
+        cycle.length === 1
+          ? `${cycle[0]!} refers to itself.`
+          : `These ${cycle.length} declarations refer to each other, so no order can satisfy them: ${cycle.join(', ')}.`,
       address: cycle[0]!,
       ...(first ? { range: first.range } : {}),
     });
   }
   return g;
+}
+
+/** depends_on lists are never evaluated, so their entries are checked here: declared resources or hosts only. */
+function checkDependsOn(config: Config, diags: Diagnostics): void {
+  const lists: [string, Attribute | undefined][] = [
+    ...[...config.resources.values()].map((r): [string, Attribute | undefined] => [r.addr.key, r.dependsOn]),
+    ...[...config.hosts.values()].map((h): [string, Attribute | undefined] => [`host.${h.name}`, h.dependsOn]),
+    ...[...config.outputs.values()].map((o): [string, Attribute | undefined] => [`output.${o.name}`, o.dependsOn]),
+  ];
+  const candidates = [...config.resources.keys(), ...[...config.hosts.keys()].map((h) => `host.${h}`)];
+  for (const [address, attr] of lists) {
+    if (!attr) continue;
+    if (!Array.isArray(attr.expr)) {
+      diags.error('E_INVALID_DEPENDS_ON', 'depends_on takes a list of resources, such as [network.front]', { range: attr.range, address });
+      continue;
+    }
+    for (const ref of referencesOf(attr.expr)) {
+      const node = referencedNode(config, ref.parts);
+      if (node !== undefined && (nodeKind(node) === 'resource' || nodeKind(node) === 'host')) continue;
+      const s = suggest(ref.text, candidates);
+      diags.error('E_UNDECLARED_REFERENCE', `depends_on names ${ref.text}, which is not a declared resource or host`, {
+        ...(s ? { detail: `Did you mean ${s}?` } : {}),
+        range: attr.range,
+        address,
+      });
+    }
+  }
 }
 
 /** Resources a node depends on, looking through variables, locals and hosts. */

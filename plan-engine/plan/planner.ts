@@ -19,7 +19,8 @@ import { applyMoves } from './moves.js';
 import { buildConfigGraph, nodeKind, resourceDependencies } from './config-graph.js';
 import { EvalContext, type ExpandedObject } from './eval-context.js';
 import { evaluateBody, expand } from './evaluate-block.js';
-import { checkSchema } from './schema-issues.js';
+import { checkSchema, schemaKeys } from './schema-issues.js';
+import type { ResourceProvider } from '../../providers/provider.js';
 import { diffInstance } from './diff.js';
 import type { Change, Drift, OutputChange, Plan, PlanMode } from './model.js';
 import { refreshState, type SessionPool } from './refresh.js';
@@ -51,8 +52,9 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   if (diags.hasErrors()) return { diagnostics: diags.items };
 
   const ctx = new EvalContext(config);
+  // Errors in variables do not stop here: the rest of the configuration is still checked,
+  // with those variables unknown, so that one run reports every problem.
   await evaluateVariables(config, options.inputs, ctx, diags, { requireAll: !options.validateOnly });
-  if (diags.hasErrors()) return { diagnostics: diags.items };
 
   const order = graph.topologicalOrder();
   const needsResource = new Set<string>();
@@ -80,8 +82,9 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   let drift: Drift[] = [];
   if (options.refresh && !options.validateOnly && sessions && state.resources.length > 0 && !diags.hasErrors()) {
     drift = await refreshState(state, ctx, sessions, diags);
+    // Without knowing what the hosts have, a plan would be wrong.
+    if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
   }
-  if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
 
   const targetSet = resolveTargets(config, graph, options.targets, options.mode, diags);
   const replaceSet = new Set(options.replace.map((r) => parseResourceInstanceAddr(r)?.key ?? r));
@@ -249,6 +252,8 @@ function planResource(
     const host = instanceHost(decl, scope, addr.key, ctx, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags);
+    checkIgnoreChanges(decl, provider, addr.key, diags);
+    if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
       diags.add({ severity: d.severity ?? 'error', code: d.code, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), address: addr.key, range: rangeForPath(decl, d.path) });
     }
@@ -270,6 +275,21 @@ function planResource(
     });
     changes.push(change);
     expanded.instances.set(inst.key ?? '', (change.after ?? change.before ?? {}) as ValueObject);
+  }
+}
+
+/** ignore_changes may name only attributes the resource type has. */
+function checkIgnoreChanges(decl: ResourceDecl, provider: ResourceProvider, address: string, diags: Diagnostics): void {
+  const known = schemaKeys(provider.schema);
+  for (const { path, range } of decl.lifecycle.ignoreChanges) {
+    const name = path.split(/[.[]/)[0]!;
+    if (known.includes(name)) continue;
+    const s = suggest(name, known);
+    diags.error('E_INVALID_IGNORE_CHANGES', `ignore_changes names "${name}", which ${decl.addr.type} does not have`, {
+      detail: s ? `Did you mean "${s}"?` : `Attributes of ${decl.addr.type}: ${known.join(', ')}.`,
+      range,
+      address,
+    });
   }
 }
 

@@ -48,8 +48,29 @@ export function checkSchema(
         }
         break;
       case 'invalid_value':
+        if (issue.input === undefined) {
+          diags.error('E_MISSING_ATTRIBUTE', `Missing required attribute "${at}"`, {
+            detail: `Add ${at} = ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}.`,
+            range: blockRange,
+            address,
+          });
+          break;
+        }
         diags.error('E_INVALID_VALUE', `Attribute "${at}" must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, {
           detail: `Got ${JSON.stringify(issue.input)}.`,
+          range,
+          address,
+        });
+        break;
+      case 'too_small':
+        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at least ${String(issue.minimum)}`, { detail: `Got ${JSON.stringify(issue.input)}.`, range, address });
+        break;
+      case 'too_big':
+        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at most ${String(issue.maximum)}`, { detail: `Got ${JSON.stringify(issue.input)}.`, range, address });
+        break;
+      case 'invalid_format':
+        diags.error('E_INVALID_VALUE', `Attribute "${at}" has an invalid format`, {
+          detail: `Got ${JSON.stringify(issue.input)}; it must match ${'pattern' in issue && issue.pattern ? String(issue.pattern) : issue.format}.`,
           range,
           address,
         });
@@ -89,6 +110,11 @@ function rangeOf(body: Body, path: AttrPath): SourceRange | undefined {
   if (!block) return blocks[0]!.range;
   const rest = path.slice(typeof second === 'number' ? 2 : 1);
   return (rest.length ? rangeOf(block.body, rest) : undefined) ?? block.range;
+}
+
+/** The top-level attribute names of a schema. */
+export function schemaKeys(schema: z.ZodType): string[] {
+  return keysAt(schema, []);
 }
 
 /** Attribute names a schema accepts at a path (for suggestions). */

@@ -8,7 +8,8 @@ import { JSON_FORMAT_VERSION } from '../../views/json-format.js';
 
 export default class StateList extends BaseCommand {
   static override summary = 'List the resource instances in the state.';
-  static override description = 'With addresses, only the instances they select: a resource address (network.front) selects all its instances, an instance address (network.front[0]) that one.';
+  static override description =
+    'With addresses, only the instances they select: a resource address (network.front) selects all its instances, an instance address (network.front[0]) that one.';
   static override strict = false;
   static override args = { address: Args.string({ description: 'Resource or instance addresses to filter by (any number).' }) };
   static override flags = {

@@ -23,7 +23,10 @@ export default class StateMv extends BaseCommand {
     destination: Args.string({ description: 'The new address.', required: true }),
   };
   static override flags = { ...surgeryFlags, ...dryRunFlag };
-  static override examples = ['<%= config.bin %> state mv network.front network.public', '<%= config.bin %> state mv \'tsinfra_data.x[0]\' \'tsinfra_data.x["a"]\''];
+  static override examples = [
+    '<%= config.bin %> state mv network.front network.public',
+    "<%= config.bin %> state mv 'tsinfra_data.x[0]' 'tsinfra_data.x[\"a\"]'",
+  ];
 
   async run(): Promise<void> {
     this.argv = normalizeArgv(this.argv);

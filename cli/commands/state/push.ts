@@ -28,7 +28,8 @@ function refusals(stored: State, next: State, file: string): Diagnostic[] {
         severity: 'error',
         code: 'E_STATE_PUSH_SERIAL',
         summary: `${file} has serial ${next.serial}, not newer than the stored state's serial ${stored.serial}`,
-        detail: 'The stored state has moved on since that file was taken (or it is the same state). Pull the current state and edit that, or add --force to overwrite it anyway.',
+        detail:
+          'The stored state has moved on since that file was taken (or it is the same state). Pull the current state and edit that, or add --force to overwrite it anyway.',
       },
     ];
   }
@@ -59,7 +60,13 @@ export default class StatePush extends BaseCommand {
     }
     const parsed = await parseStateFile(text, source, { key: StateKey.fromEnv() });
     if (hasErrors(parsed.diagnostics) || !parsed.value) {
-      this.report(parsed.diagnostics);
+      // The parser's advice is for the stored file ("restore it from its backup"); here the file is the user's.
+      this.report(
+        parsed.diagnostics.map((d) => ({
+          ...d,
+          detail: `${(d.detail ?? '').replace(/\nRestore it from [^]*$/, '')}\nNothing was pushed; the state is unchanged.`.trim(),
+        })),
+      );
       this.exit(1);
     }
     const next = parsed.value;
@@ -77,7 +84,13 @@ export default class StatePush extends BaseCommand {
       }
       const done = await surgery.commit(next);
       if (this.json) {
-        this.outJson({ format_version: JSON_FORMAT_VERSION, lineage: next.lineage, backup: done.backupPath ?? null, serial: done.serial, resources: next.resources.length });
+        this.outJson({
+          format_version: JSON_FORMAT_VERSION,
+          lineage: next.lineage,
+          backup: done.backupPath ?? null,
+          serial: done.serial,
+          resources: next.resources.length,
+        });
         return;
       }
       this.out(

@@ -14,7 +14,7 @@ export default class StateRm extends BaseCommand {
   static override strict = false;
   static override args = { address: Args.string({ description: 'Resource or instance addresses (one or more).', required: true }) };
   static override flags = { ...surgeryFlags, ...dryRunFlag };
-  static override examples = ['<%= config.bin %> state rm network.front', '<%= config.bin %> state rm \'tsinfra_data.x[0]\' tsinfra_data.y'];
+  static override examples = ['<%= config.bin %> state rm network.front', "<%= config.bin %> state rm 'tsinfra_data.x[0]' tsinfra_data.y"];
 
   async run(): Promise<void> {
     this.argv = normalizeArgv(this.argv);
