@@ -31,6 +31,9 @@ export interface FunctionTime {
   readonly selfMs: number;
   /** Time with this function anywhere on the stack (recursion counted once). */
   readonly totalMs: number;
+  /** When it was first and last seen on the stack, in ms since the profile started. */
+  readonly firstMs: number;
+  readonly lastMs: number;
 }
 
 export interface ProfileSummary {
@@ -64,9 +67,12 @@ export function summarizeProfile(profile: CpuProfile, file: string, repoRoot: st
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const perFile = new Map<string, number>();
+  const seen = new Map<string, [number, number]>();
+  let now = 0;
   // timeDeltas[i] is the time before sample i; attribute it to sample i's stack.
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    now += dt;
     const leaf = byId.get(profile.samples[i]!);
     if (!leaf) continue;
     const leafLabel = labelOf(leaf);
@@ -77,9 +83,17 @@ export function summarizeProfile(profile: CpuProfile, file: string, repoRoot: st
     for (let id: number | undefined = leaf.id; id !== undefined; id = parentOf.get(id)) {
       onStack.add(labelOf(byId.get(id)!));
     }
-    for (const l of onStack) total.set(l, (total.get(l) ?? 0) + dt);
+    for (const l of onStack) {
+      total.set(l, (total.get(l) ?? 0) + dt);
+      const span = seen.get(l);
+      if (span) span[1] = now;
+      else seen.set(l, [now, now]);
+    }
   }
-  const functions = [...total].map(([label, totalMs]) => ({ label, selfMs: self.get(label) ?? 0, totalMs }));
+  const functions = [...total].map(([label, totalMs]) => {
+    const [firstMs, lastMs] = seen.get(label)!;
+    return { label, selfMs: self.get(label) ?? 0, totalMs, firstMs, lastMs };
+  });
   return {
     file,
     durationMs: (profile.endTime - profile.startTime) / 1000,
@@ -109,10 +123,11 @@ export function renderProfile(p: ProfileSummary, top = 15): string {
   for (const f of [...p.functions].sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) {
     lines.push(`  ${ms(f.selfMs)}  ${f.label}`);
   }
-  lines.push('  top inclusive time (project code):');
+  lines.push('  top inclusive time (project code), with when it was on the stack:');
   const ours = p.functions.filter((f) => !PSEUDO.has(f.label) && !f.label.includes('node_modules') && /\((?!node:)[^()]*\.js:\d+\)$/.test(f.label));
   for (const f of [...ours].sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) {
-    lines.push(`  ${ms(f.totalMs)}  ${f.label}  (self ${f.selfMs.toFixed(0)} ms)`);
+    const when = `${(f.firstMs / 1000).toFixed(2)}-${(f.lastMs / 1000).toFixed(2)} s`;
+    lines.push(`  ${ms(f.totalMs)}  ${f.label}  (self ${f.selfMs.toFixed(0)} ms, ${when})`);
   }
   lines.push('  self time by file:');
   for (const f of p.files.slice(0, 10)) lines.push(`  ${ms(f.selfMs)}  ${f.file}`);

@@ -8,7 +8,7 @@
 // 10000 to add", "No changes"), so a failure is reported as one, never timed as a result.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +94,8 @@ class Bench {
     const row: Row = { label, tsinfra: cell('tsinfra'), terraform: cell('terraform') };
     this.rows.push(row);
     const brief = (c: Cell): string => (typeof c === 'string' ? c.split(':')[0]! : `${formatMs(c.wallMs)} ${formatKb(c.peakRssKb)}`);
-    process.stderr.write(` tsinfra ${brief(row.tsinfra)} | terraform ${brief(row.terraform)}\n`);
+    const tf = row.terraform === '' ? '' : ` | terraform ${brief(row.terraform)}`;
+    process.stderr.write(` tsinfra ${brief(row.tsinfra)}${tf}\n`);
     return row;
   }
 
@@ -165,8 +166,10 @@ async function main(): Promise<number> {
   try {
     await runAll(bench, opts, work, tfVersion !== undefined, noTf);
   } finally {
-    if (!opts.keep) await rm(work, { recursive: true, force: true });
-    else console.log(`\nwork directory kept: ${work}`);
+    if (!opts.keep) {
+      await rm(work, { recursive: true, force: true });
+      await rmdir(join(REPO, 'bench', 'out')).catch(() => undefined); // only when empty
+    } else console.log(`\nwork directory kept: ${work}`);
   }
   console.log(`\nbench took ${formatMs(Date.now() - started)}`);
   if (bench.failures.length) {

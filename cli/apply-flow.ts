@@ -88,7 +88,9 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
           return 1;
         }
         const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question(`\n${o.style.bold(destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?')}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+        const answer = await rl.question(
+          `\n${o.style.bold(destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?')}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+        );
         rl.close();
         if (answer.trim() !== 'yes') {
           write(`\n${destroy ? 'Destroy' : 'Apply'} cancelled.`);

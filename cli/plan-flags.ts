@@ -6,7 +6,11 @@ import type { PlanRequest } from '../plan-engine/run.js';
 export const planFlags = {
   target: Flags.string({ description: 'Limit the run to this resource and what it depends on (repeatable).', multiple: true, multipleNonGreedy: true }),
   replace: Flags.string({ description: 'Force replacement of this resource instance (repeatable).', multiple: true, multipleNonGreedy: true }),
-  refresh: Flags.boolean({ description: 'Read the real objects from the hosts first (--no-refresh or --refresh=false to skip).', default: true, allowNo: true }),
+  refresh: Flags.boolean({
+    description: 'Read the real objects from the hosts first (--no-refresh or --refresh=false to skip).',
+    default: true,
+    allowNo: true,
+  }),
   'refresh-only': Flags.boolean({ description: 'Only update the state to match the hosts; change nothing on them.', default: false }),
   parallelism: Flags.integer({ description: 'How many hosts and operations to work on at once.', default: 10, min: 1 }),
   lock: Flags.boolean({ description: 'Lock the state during the run.', default: true, allowNo: true }),
@@ -17,7 +21,10 @@ export function normalizeArgv(argv: string[]): string[] {
   return argv.map((a) => (a === '--refresh=false' ? '--no-refresh' : a === '--refresh=true' ? '--refresh' : a === '--lock=false' ? '--no-lock' : a));
 }
 
-export function planRequest(flags: { target?: string[] | undefined; replace?: string[] | undefined; refresh: boolean; 'refresh-only': boolean }, destroy: boolean): PlanRequest {
+export function planRequest(
+  flags: { target?: string[] | undefined; replace?: string[] | undefined; refresh: boolean; 'refresh-only': boolean },
+  destroy: boolean,
+): PlanRequest {
   const mode: PlanMode = destroy ? 'destroy' : flags['refresh-only'] ? 'refresh-only' : 'normal';
   return { mode, refresh: flags.refresh, targets: flags.target ?? [], replace: flags.replace ?? [] };
 }

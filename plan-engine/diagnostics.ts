@@ -75,10 +75,7 @@ export function hasErrors(ds: readonly Diagnostic[]): boolean {
 }
 
 /** Fills in the address and range of diagnostics that lack them (a validator reports a path, the caller knows where). */
-export function withContext(
-  ds: readonly Diagnostic[],
-  ctx: { address?: string | undefined; range?: SourceRange | undefined },
-): Diagnostic[] {
+export function withContext(ds: readonly Diagnostic[], ctx: { address?: string | undefined; range?: SourceRange | undefined }): Diagnostic[] {
   return ds.map((d) => {
     const out: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { ...d };
     if (out.address === undefined && ctx.address !== undefined) out.address = ctx.address;

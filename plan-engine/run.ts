@@ -49,7 +49,10 @@ export class Run {
     }
   }
 
-  async plan(req: PlanRequest, inputs: ReadonlyMap<string, InputValue> = this.workspace.inputs): Promise<{ plan?: Plan; context?: EvalContext; diagnostics: readonly Diagnostic[] }> {
+  async plan(
+    req: PlanRequest,
+    inputs: ReadonlyMap<string, InputValue> = this.workspace.inputs,
+  ): Promise<{ plan?: Plan; context?: EvalContext; diagnostics: readonly Diagnostic[] }> {
     if (!this.workspace.config) throw new Error('bug: plan without configuration');
     return makePlan(this.workspace.config, this.stored, { ...req, inputs }, this.sessions);
   }
@@ -74,7 +77,15 @@ export class Run {
 
   async apply(plan: Plan, context: EvalContext | undefined, hooks: ApplyHooks, signal?: AbortSignal): Promise<ApplyResult> {
     const writer = new StateWriter(this.backend, this.stored);
-    return applyPlan(plan, this.workspace.config, context, writer, this.sessions, { parallelism: this.sessions.parallelism, ...(signal ? { signal } : {}) }, hooks);
+    return applyPlan(
+      plan,
+      this.workspace.config,
+      context,
+      writer,
+      this.sessions,
+      { parallelism: this.sessions.parallelism, ...(signal ? { signal } : {}) },
+      hooks,
+    );
   }
 
   async close(): Promise<void> {

@@ -148,7 +148,12 @@ export async function evaluateVariables(
         const c = convertToType(value, t.type);
         if (c.diagnostics.length) {
           for (const d of c.diagnostics) {
-            diags.add({ ...d, address, range: input?.range ?? decl.default?.range ?? decl.range, detail: `${d.detail ?? ''} (value from ${input?.source ?? 'the default'})`.trim() });
+            diags.add({
+              ...d,
+              address,
+              range: input?.range ?? decl.default?.range ?? decl.range,
+              detail: `${d.detail ?? ''} (value from ${input?.source ?? 'the default'})`.trim(),
+            });
           }
           continue;
         }

@@ -9,7 +9,10 @@ export const IFNAME_MAX = 15;
 /** `tsi-front-3fa9`: readable part of the name plus a hash of the whole name, deterministic. */
 export function interfaceName(name: string): string {
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 4);
-  const readable = name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, IFNAME_MAX - KERNEL_PREFIX.length - hash.length - 2);
+  const readable = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, IFNAME_MAX - KERNEL_PREFIX.length - hash.length - 2);
   return readable ? `${KERNEL_PREFIX}-${readable}-${hash}` : `${KERNEL_PREFIX}-${hash}`;
 }
 

@@ -3,9 +3,7 @@ import { networkProvider } from './network.js';
 import type { ResourceProvider } from './provider.js';
 import { tsinfraDataProvider } from './tsinfra-data.js';
 
-const providers: ReadonlyMap<string, ResourceProvider> = new Map(
-  [networkProvider, tsinfraDataProvider].map((p) => [p.type, p]),
-);
+const providers: ReadonlyMap<string, ResourceProvider> = new Map([networkProvider, tsinfraDataProvider].map((p) => [p.type, p]));
 
 export function providerFor(type: string): ResourceProvider | undefined {
   return providers.get(type);

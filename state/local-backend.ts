@@ -146,9 +146,7 @@ export class LocalBackend implements Backend {
   async forceUnlock(id: string): Promise<void> {
     const held = await this.readLock();
     if (!held) {
-      throw new DiagnosticError([
-        { severity: 'error', code: 'E_STATE_NOT_LOCKED', summary: `State is not locked (no ${this.lockPath})` },
-      ]);
+      throw new DiagnosticError([{ severity: 'error', code: 'E_STATE_NOT_LOCKED', summary: `State is not locked (no ${this.lockPath})` }]);
     }
     if (held.id !== id) {
       throw new DiagnosticError([

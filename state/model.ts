@@ -5,12 +5,7 @@
 // `serial` counts writes of one `lineage` (a state's identity, fixed when it is first
 // created): a saved plan records both and refuses to apply when either moved on.
 import { randomUUID } from 'node:crypto';
-import {
-  compareInstanceAddrs,
-  parseResourceInstanceAddr,
-  ResourceAddr,
-  ResourceInstanceAddr,
-} from '../plan-engine/addresses.js';
+import { compareInstanceAddrs, parseResourceInstanceAddr, ResourceAddr, ResourceInstanceAddr } from '../plan-engine/addresses.js';
 import type { Diagnostic } from '../plan-engine/diagnostics.js';
 
 /** The state file format this build writes. statefile.ts upgrades older formats to it. */
@@ -125,18 +120,12 @@ function asAddr(a: string | ResourceAddr | ResourceInstanceAddr): ResourceAddr |
  * names a resource that has keyed instances. Dependencies of other instances follow the
  * rename. Mutates `s` only when it returns no diagnostics.
  */
-export function moveResource(
-  s: State,
-  from: string | ResourceAddr | ResourceInstanceAddr,
-  to: string | ResourceAddr | ResourceInstanceAddr,
-): Diagnostic[] {
+export function moveResource(s: State, from: string | ResourceAddr | ResourceInstanceAddr, to: string | ResourceAddr | ResourceInstanceAddr): Diagnostic[] {
   const fromAddr = asAddr(from);
   const toAddr = asAddr(to);
   if (!fromAddr || !toAddr) {
     const bad = !fromAddr ? String(from) : String(to);
-    return [
-      moveError('E_STATE_MOVE_INVALID_ADDRESS', `"${bad}" is not a resource address`, 'Expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME["key"].'),
-    ];
+    return [moveError('E_STATE_MOVE_INVALID_ADDRESS', `"${bad}" is not a resource address`, 'Expected TYPE.NAME, TYPE.NAME[0] or TYPE.NAME["key"].')];
   }
   const fromInst = fromAddr instanceof ResourceAddr ? fromAddr.instance(undefined) : fromAddr;
   const toInst = toAddr instanceof ResourceAddr ? toAddr.instance(undefined) : toAddr;

@@ -13,21 +13,8 @@ import { z } from 'zod';
 import { parseResourceInstanceAddr } from '../plan-engine/addresses.js';
 import type { Diagnostic, Result } from '../plan-engine/diagnostics.js';
 import { formatAttrPath, resolveAttrPath, getAt, replaceAt } from './attribute-path.js';
-import {
-  DecryptFailure,
-  encryptionHeaderSchema,
-  isEncryptedValue,
-  StateKey,
-  type EncryptionHeader,
-  type ValueCipher,
-} from './encryption.js';
-import {
-  compareResourceStates,
-  STATE_FORMAT_VERSION,
-  type OutputState,
-  type ResourceInstanceState,
-  type State,
-} from './model.js';
+import { DecryptFailure, encryptionHeaderSchema, isEncryptedValue, StateKey, type EncryptionHeader, type ValueCipher } from './encryption.js';
+import { compareResourceStates, STATE_FORMAT_VERSION, type OutputState, type ResourceInstanceState, type State } from './model.js';
 
 /** A parsed JSON document of some format version. */
 export type StateDocument = Record<string, unknown> & { version: number };
@@ -163,9 +150,7 @@ export function upgradeStateDocument(
   while (cur.version < current) {
     const step = chain[cur.version];
     if (!step) {
-      return fail(
-        err('E_STATE_VERSION_UNSUPPORTED', `State file ${source} has format version ${cur.version}, which this tsinfra cannot read`),
-      );
+      return fail(err('E_STATE_VERSION_UNSUPPORTED', `State file ${source} has format version ${cur.version}, which this tsinfra cannot read`));
     }
     const from = cur.version;
     cur = step(cur);
@@ -208,11 +193,7 @@ function checkConsistency(doc: FileDoc): string[] {
 }
 
 /** Parses a state file's text. `source` names the file in messages. */
-export async function parseStateFile(
-  text: string,
-  source: string,
-  opts: StateFileOptions = {},
-): Promise<Result<State | undefined>> {
+export async function parseStateFile(text: string, source: string, opts: StateFileOptions = {}): Promise<Result<State | undefined>> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -252,11 +233,7 @@ export async function parseStateFile(
   }
 }
 
-async function openCipher(
-  header: EncryptionHeader,
-  source: string,
-  key: StateKey | undefined,
-): Promise<{ cipher: ValueCipher } | { diagnostic: Diagnostic }> {
+async function openCipher(header: EncryptionHeader, source: string, key: StateKey | undefined): Promise<{ cipher: ValueCipher } | { diagnostic: Diagnostic }> {
   if (!key) {
     return {
       diagnostic: err(
@@ -292,12 +269,7 @@ class MissingHeader extends Error {
 }
 
 /** Replaces every sealed value found anywhere in `v` (paths may have changed since writing). */
-function openAll(
-  v: unknown,
-  cipher: ValueCipher | undefined,
-  location: (path: (string | number)[]) => string,
-  path: (string | number)[] = [],
-): unknown {
+function openAll(v: unknown, cipher: ValueCipher | undefined, location: (path: (string | number)[]) => string, path: (string | number)[] = []): unknown {
   if (isEncryptedValue(v)) {
     if (!cipher) throw new MissingHeader(location(path));
     return cipher.open(v, location(path));

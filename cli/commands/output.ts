@@ -23,7 +23,14 @@ export default class Output extends BaseCommand {
     if (args.name) {
       const o = outputs[args.name];
       if (!o) {
-        this.report([{ severity: 'error', code: 'E_NO_OUTPUT', summary: `No output named "${args.name}" in the state`, detail: Object.keys(outputs).length ? `Outputs: ${Object.keys(outputs).sort().join(', ')}.` : 'The state has no outputs: apply first.' }]);
+        this.report([
+          {
+            severity: 'error',
+            code: 'E_NO_OUTPUT',
+            summary: `No output named "${args.name}" in the state`,
+            detail: Object.keys(outputs).length ? `Outputs: ${Object.keys(outputs).sort().join(', ')}.` : 'The state has no outputs: apply first.',
+          },
+        ]);
         this.exit(1);
       }
       // Asking for one output by name, with --raw or --json, is how scripts read secrets on purpose (as in Terraform).

@@ -15,7 +15,8 @@ export function progressHooks(write: (line: string) => void, style: Style, showH
   return {
     start: (c, op) => write(`${prefix(c)} ${VERB[op][0]}`),
     complete: (c, op, s) => write(`${prefix(c)} ${VERB[op][1]} after ${s < 10 ? s.toFixed(1) : Math.round(s)}s${idSuffix(c, op)}`),
-    failed: (c, op, d) => write(`${prefix(c)} ${style.red(`${op === 'delete' ? 'Destruction' : op === 'create' ? 'Creation' : 'Modification'} failed:`)} ${d.detail ?? d.summary}`),
+    failed: (c, op, d) =>
+      write(`${prefix(c)} ${style.red(`${op === 'delete' ? 'Destruction' : op === 'create' ? 'Creation' : 'Modification'} failed:`)} ${d.detail ?? d.summary}`),
     skipped: (c, _op, because) => write(`${prefix(c)} ${style.yellow('Skipped')} because ${because} failed`),
   };
 }
@@ -28,7 +29,9 @@ function idSuffix(c: Change, op: Operation): string {
 
 export function summaryLine(s: ApplySummary, destroy: boolean, style: Style): string {
   const ok = s.failed === 0;
-  const head = ok ? style.green(style.bold(destroy ? 'Destroy complete!' : 'Apply complete!')) : style.red(style.bold(destroy ? 'Destroy failed.' : 'Apply failed.'));
+  const head = ok
+    ? style.green(style.bold(destroy ? 'Destroy complete!' : 'Apply complete!'))
+    : style.red(style.bold(destroy ? 'Destroy failed.' : 'Apply failed.'));
   const counts = destroy ? `Resources: ${s.destroyed} destroyed.` : `Resources: ${s.added} added, ${s.changed} changed, ${s.destroyed} destroyed.`;
   const extra = ok ? '' : ` ${s.failed} failed, ${s.skipped} skipped.`;
   return `${head} ${counts}${extra}`;

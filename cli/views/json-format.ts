@@ -66,7 +66,13 @@ export function planJson(plan: Plan): Record<string, unknown> {
     output_changes: Object.fromEntries(
       plan.outputs.map((o) => [
         o.name,
-        { action: o.action, sensitive: o.sensitive, before: o.sensitive ? null : redact(o.before, []), after: o.sensitive ? null : redact(o.after, []), after_unknown: isUnknown(o.after) },
+        {
+          action: o.action,
+          sensitive: o.sensitive,
+          before: o.sensitive ? null : redact(o.before, []),
+          after: o.sensitive ? null : redact(o.after, []),
+          after_unknown: isUnknown(o.after),
+        },
       ]),
     ),
     variables: Object.fromEntries(Object.entries(plan.variables).map(([k, v]) => [k, plan.sensitiveVariables.includes(k) ? null : redact(v, [])])),
@@ -97,7 +103,5 @@ export function stateJson(state: State | null): Record<string, unknown> {
 }
 
 export function outputsJson(state: State | null): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(state?.outputs ?? {}).map(([k, o]) => [k, { sensitive: o.sensitive, value: o.sensitive ? null : o.value }]),
-  );
+  return Object.fromEntries(Object.entries(state?.outputs ?? {}).map(([k, o]) => [k, { sensitive: o.sensitive, value: o.sensitive ? null : o.value }]));
 }

@@ -31,7 +31,10 @@ export function formatValue(v: Value | undefined, sensitive = false): string {
   if (isUnknown(v)) return UNKNOWN_TEXT;
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map((x) => formatValue(x)).join(', ')}]`;
-  if (isObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k} = ${formatValue(x)}`).join(', ')} }`;
+  if (isObject(v))
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k} = ${formatValue(x)}`)
+      .join(', ')} }`;
   return String(v);
 }
 
@@ -134,7 +137,11 @@ export function renderPlan(plan: Plan, style: Style): string {
   const changed = plan.changes.filter((c) => c.action !== 'no-op' || c.movedFrom !== undefined);
   const outputChanges = plan.outputs.filter((o) => o.action !== 'no-op');
   if (plan.mode === 'refresh-only') {
-    out.push(plan.drift.length ? 'Applying this refresh-only plan will update the state to match the objects above.\n' : 'No changes. The state matches what the hosts have.\n');
+    out.push(
+      plan.drift.length
+        ? 'Applying this refresh-only plan will update the state to match the objects above.\n'
+        : 'No changes. The state matches what the hosts have.\n',
+    );
     return out.join('\n');
   }
   if (!changed.length && !outputChanges.length) {
@@ -151,7 +158,9 @@ export function renderPlan(plan: Plan, style: Style): string {
     for (const o of outputChanges) {
       const sym = o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~';
       const val =
-        o.action === 'update' ? `${formatValue(o.before, o.sensitive)} -> ${formatValue(o.after, o.sensitive)}` : formatValue(o.action === 'delete' ? o.before : o.after, o.sensitive);
+        o.action === 'update'
+          ? `${formatValue(o.before, o.sensitive)} -> ${formatValue(o.after, o.sensitive)}`
+          : formatValue(o.action === 'delete' ? o.before : o.after, o.sensitive);
       out.push(`  ${symbolStyle(sym, style)} ${o.name} = ${val}`);
     }
   }

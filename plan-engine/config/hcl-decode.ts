@@ -6,15 +6,7 @@
 import { parseResourceInstanceAddr, ResourceAddr, type ResourceInstanceAddr } from '../addresses.js';
 import { Diagnostics, suggest, type SourceRange } from '../diagnostics.js';
 import type { LocatedBlock, LocatedBody } from './hcl-locator.js';
-import {
-  emptyFileDecls,
-  type Attribute,
-  type Block,
-  type Body,
-  type FileDecls,
-  type Lifecycle,
-  type Validation,
-} from './model.js';
+import { emptyFileDecls, type Attribute, type Block, type Body, type FileDecls, type Lifecycle, type Validation } from './model.js';
 
 type Json = Record<string, unknown>;
 

@@ -23,7 +23,10 @@ export async function parseHclSyntax(file: string, source: string): Promise<Synt
     return { asts: [], diagnostics: syntaxDiagnostics(file, e instanceof Error ? e.message : String(e)) };
   }
   const templates = collectTemplates(json);
-  const diagnostics = (await parseTemplates(templates)).map((d) => ({ ...d, range: d.range ?? { file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } } }));
+  const diagnostics = (await parseTemplates(templates)).map((d) => ({
+    ...d,
+    range: d.range ?? { file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } },
+  }));
   return { json, asts: exportEntries(templates), diagnostics };
 }
 

@@ -14,6 +14,9 @@ export const hostSchema = z.strictObject({
   sudo: z.boolean().optional(),
   allow_privileged: z.boolean().optional(),
   /** local transport: run the agent inside this network namespace (tests, labs). */
-  netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  netns: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
 });
 export type HostSettings = z.infer<typeof hostSchema>;

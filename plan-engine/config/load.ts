@@ -17,7 +17,10 @@ import { loadTypeScriptManifest } from './typescript.js';
 export const VARS_FILE_SUFFIX = '.auto.vars.hcl';
 
 export async function listConfigFiles(dir: string): Promise<{ hcl: string[]; ts: string[] }> {
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
   return {
     hcl: names.filter((n) => n.endsWith('.hcl') && !n.endsWith(VARS_FILE_SUFFIX)),
     ts: names.filter((n) => n.endsWith('.infra.ts')),
@@ -130,13 +133,7 @@ export function merge(dir: string, files: string[], hash: string, all: readonly 
   const outputs = new Map();
   const moved = [];
   let settings: Settings = {};
-  const once = <T extends { range: Config['moved'][number]['range'] }>(
-    map: Map<string, T>,
-    key: string,
-    address: string,
-    what: string,
-    decl: T,
-  ): void => {
+  const once = <T extends { range: Config['moved'][number]['range'] }>(map: Map<string, T>, key: string, address: string, what: string, decl: T): void => {
     const prev = map.get(key);
     if (prev) {
       diags.error('E_DUPLICATE', `Duplicate ${what} "${address}"`, {

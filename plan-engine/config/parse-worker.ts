@@ -11,6 +11,6 @@ interface Job {
 parentPort!.on('message', (job: Job) => {
   parseHclSyntax(job.file, job.source).then(
     (result) => parentPort!.postMessage({ id: job.id, result }),
-    (e: unknown) => parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.stack ?? e.message : String(e) }),
+    (e: unknown) => parentPort!.postMessage({ id: job.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );
 });

@@ -16,11 +16,7 @@ export interface IndexedGraph<V> {
 }
 
 /** Rows of neighbour ids, one row per vertex id, each sorted ascending. */
-export function toRows<N>(
-  rows: readonly N[],
-  neighbours: (row: N) => ReadonlySet<N>,
-  idOf: (n: N) => number,
-): { start: Int32Array; list: Int32Array } {
+export function toRows<N>(rows: readonly N[], neighbours: (row: N) => ReadonlySet<N>, idOf: (n: N) => number): { start: Int32Array; list: Int32Array } {
   const n = rows.length;
   const start = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) start[i + 1] = start[i]! + neighbours(rows[i]!).size;

@@ -237,10 +237,7 @@ class Walker<V> {
     this.result.failed.push(v);
     if (outcome instanceof Thrown) this.result.errors.set(this.ix.keys[id]!, outcome.error);
     else if (outcome !== 'failed') {
-      this.result.errors.set(
-        this.ix.keys[id]!,
-        new TypeError(`visit returned ${String(outcome)}, not 'ok' or 'failed'`),
-      );
+      this.result.errors.set(this.ix.keys[id]!, new TypeError(`visit returned ${String(outcome)}, not 'ok' or 'failed'`));
     }
     this.skipDependentsOf(id);
   }

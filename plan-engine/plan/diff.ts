@@ -118,7 +118,11 @@ function literalLifecycle(d: DiffInput, key: 'createBeforeDestroy' | 'preventDes
   const r = evaluate(attr.expr, d.ctx.scope(), { range: attr.range, address: d.address });
   d.diags.append(r.diagnostics);
   if (typeof r.value !== 'boolean') {
-    if (!r.diagnostics.length) d.diags.error('E_TYPE_MISMATCH', `lifecycle.${key === 'createBeforeDestroy' ? 'create_before_destroy' : 'prevent_destroy'} must be true or false`, { range: attr.range, address: d.address });
+    if (!r.diagnostics.length)
+      d.diags.error('E_TYPE_MISMATCH', `lifecycle.${key === 'createBeforeDestroy' ? 'create_before_destroy' : 'prevent_destroy'} must be true or false`, {
+        range: attr.range,
+        address: d.address,
+      });
     return false;
   }
   return r.value;

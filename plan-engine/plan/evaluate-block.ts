@@ -12,12 +12,7 @@ export interface InstanceRep {
 }
 
 /** Evaluates count / for_each into the instances to create. They must be known at plan time. */
-export function expand(
-  decl: ExpansionDecl,
-  scope: Scope,
-  address: string,
-  diags: Diagnostics,
-): { expansion: Expansion; instances: InstanceRep[] } {
+export function expand(decl: ExpansionDecl, scope: Scope, address: string, diags: Diagnostics): { expansion: Expansion; instances: InstanceRep[] } {
   if (decl.count) {
     const r = evaluate(decl.count.expr, scope, { range: decl.count.range, address });
     diags.append(r.diagnostics);
@@ -80,7 +75,10 @@ function forEachEntries(v: Value): [string, Value][] | undefined {
     if (!v.every((x) => typeof x === 'string')) return undefined;
     return [...new Set(v as string[])].sort().map((k) => [k, k]);
   }
-  if (isObject(v)) return Object.keys(v).sort().map((k) => [k, v[k]!]);
+  if (isObject(v))
+    return Object.keys(v)
+      .sort()
+      .map((k) => [k, v[k]!]);
   return undefined;
 }
 

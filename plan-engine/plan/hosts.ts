@@ -28,7 +28,10 @@ export function evaluateHost(decl: HostDecl, ctx: EvalContext, diags: Diagnostic
       diags.error('E_CONFLICT', `${address}: transport "local" takes no address`, { range: decl.body.attributes.get('address')?.range ?? decl.range, address });
     }
     if (transport !== 'local' && v['netns'] !== undefined) {
-      diags.error('E_CONFLICT', `${address}: netns applies to the local transport only`, { range: decl.body.attributes.get('netns')?.range ?? decl.range, address });
+      diags.error('E_CONFLICT', `${address}: netns applies to the local transport only`, {
+        range: decl.body.attributes.get('netns')?.range ?? decl.range,
+        address,
+      });
     }
     const value: ValueObject = { ...v, id: address, name: decl.name, transport: (transport as string | undefined) ?? null };
     expanded.instances.set(inst.key ?? '', value);

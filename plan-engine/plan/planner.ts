@@ -199,7 +199,11 @@ function registerInstance(ctx: EvalContext, type: string, name: string, key: Ins
   const rk = `${type}.${name}`;
   let o = ctx.resources.get(rk);
   if (!o) {
-    o = { expansion: key === undefined ? { mode: 'single' } : typeof key === 'number' ? { mode: 'count', count: 0 } : { mode: 'for_each', keys: [] }, instances: new Map(), sensitive: false };
+    o = {
+      expansion: key === undefined ? { mode: 'single' } : typeof key === 'number' ? { mode: 'count', count: 0 } : { mode: 'for_each', keys: [] },
+      instances: new Map(),
+      sensitive: false,
+    };
     ctx.resources.set(rk, o);
   }
   o.instances.set(key ?? '', value);
@@ -255,7 +259,14 @@ function planResource(
     checkIgnoreChanges(decl, provider, addr.key, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
-      diags.add({ severity: d.severity ?? 'error', code: d.code, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), address: addr.key, range: rangeForPath(decl, d.path) });
+      diags.add({
+        severity: d.severity ?? 'error',
+        code: d.code,
+        summary: d.summary,
+        ...(d.detail ? { detail: d.detail } : {}),
+        address: addr.key,
+        range: rangeForPath(decl, d.path),
+      });
     }
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     const prior = state.resources.find((r) => r.address === addr.key);
@@ -420,4 +431,3 @@ function planOutputs(config: Config, ctx: EvalContext, state: State, diags: Diag
 function destroyedOutputs(state: State): OutputChange[] {
   return Object.entries(state.outputs).map(([name, o]) => ({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive }));
 }
-

@@ -6,14 +6,7 @@ import { Diagnostics, suggest, type SourceRange } from '../diagnostics.js';
 import type { Body } from '../config/model.js';
 import { isUnknown, pathString, typeName, type AttrPath, type Value } from '../values.js';
 
-export function checkSchema(
-  schema: z.ZodType,
-  value: Value,
-  body: Body,
-  blockRange: SourceRange,
-  address: string,
-  diags: Diagnostics,
-): void {
+export function checkSchema(schema: z.ZodType, value: Value, body: Body, blockRange: SourceRange, address: string, diags: Diagnostics): void {
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return;
   for (const issue of r.error.issues) {
@@ -63,10 +56,18 @@ export function checkSchema(
         });
         break;
       case 'too_small':
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at least ${String(issue.minimum)}`, { detail: `Got ${JSON.stringify(issue.input)}.`, range, address });
+        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at least ${String(issue.minimum)}`, {
+          detail: `Got ${JSON.stringify(issue.input)}.`,
+          range,
+          address,
+        });
         break;
       case 'too_big':
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at most ${String(issue.maximum)}`, { detail: `Got ${JSON.stringify(issue.input)}.`, range, address });
+        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at most ${String(issue.maximum)}`, {
+          detail: `Got ${JSON.stringify(issue.input)}.`,
+          range,
+          address,
+        });
         break;
       case 'invalid_format':
         diags.error('E_INVALID_VALUE', `Attribute "${at}" has an invalid format`, {

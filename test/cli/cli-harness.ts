@@ -31,7 +31,9 @@ export function tsinfra(args: readonly string[], opts: { cwd?: string; env?: Nod
 }
 
 /** A temporary configuration directory with the given files. */
-export async function configDir(files: Record<string, string>): Promise<{ dir: string; write: (name: string, text: string) => Promise<void>; remove: () => Promise<void> }> {
+export async function configDir(
+  files: Record<string, string>,
+): Promise<{ dir: string; write: (name: string, text: string) => Promise<void>; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tsit-cfg-'));
   const write = (name: string, text: string) => writeFile(join(dir, name), text);
   for (const [name, text] of Object.entries(files)) await write(name, text);

@@ -253,7 +253,8 @@ output "n" { value = var.n }
 
   test('graph prints the dependency graph in DOT', async () => {
     const cfg = await workspace({
-      'main.hcl': 'resource "tsinfra_data" "a" {\n  host = host.local\n}\nresource "tsinfra_data" "b" {\n  host  = host.local\n  input = tsinfra_data.a.id\n}\n',
+      'main.hcl':
+        'resource "tsinfra_data" "a" {\n  host = host.local\n}\nresource "tsinfra_data" "b" {\n  host  = host.local\n  input = tsinfra_data.a.id\n}\n',
     });
     const r = await tsinfra(['graph', cfg.dir]);
     assert.equal(r.code, 0, r.stderr);

@@ -25,10 +25,7 @@ describe('Graph', () => {
     const net = new ResourceAddr('network', 'front').instance(undefined);
     const web0 = new ResourceAddr('container', 'web').instance(0);
     g.connect(web0, net);
-    g.connect(
-      new ResourceAddr('container', 'web').instance(0),
-      new ResourceAddr('network', 'front').instance(undefined),
-    );
+    g.connect(new ResourceAddr('container', 'web').instance(0), new ResourceAddr('network', 'front').instance(undefined));
     assert.equal(g.size, 2);
     assert.equal(g.edgeCount, 1);
     assert.equal(g.get('container.web[0]'), web0);
