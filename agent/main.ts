@@ -30,6 +30,13 @@ for (const dir of [stateDir, runDir]) {
   }
 }
 
+// Once the engine is gone, writes to stdout and stderr fail with EPIPE. Nobody is left to
+// tell: drop them (the log file keeps the record), finish what is in progress, and let
+// the end of stdin stop the agent. Unhandled, each failed write would be logged to
+// stderr again, failing again, forever.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 const log = new AgentFileLog(process.stderr, dirProblems.length === 0 ? join(stateDir, 'agent.log') : undefined);
 for (const p of dirProblems) log.warn(p);
 // The agent must outlive a bug in one request: log it and keep serving the others.
@@ -44,6 +51,6 @@ log.info(`agent ${AGENT_VERSION} started (node ${process.version}, pid ${process
 const reason = await server.serve();
 log.info(`agent stopping: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
 log.close();
-// Let the last response reach the pipe before exiting.
+// Let the last response reach the pipe before exiting, but exit in any case.
 process.stdout.end(() => process.exit(0));
-setTimeout(() => process.exit(0), 2000).unref();
+setTimeout(() => process.exit(0), 2000);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentDirs, createNetns, deleteNetns, inNetns } from '../agent/throwaway-netns.js';
@@ -35,6 +35,17 @@ async function tsiLinks(netns: string): Promise<string[]> {
   return (JSON.parse(r.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith('tsi'));
 }
 
+/** Agents started for this test: found by the unique state directory in their environment. */
+async function agentsOf(stateDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (environ.split('\0').includes(`TSINFRA_AGENT_STATE_DIR=${stateDir}`)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 async function recorded(dir: string): Promise<number> {
   try {
     const s = JSON.parse(await readFile(join(dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: unknown[] };
@@ -58,6 +69,8 @@ describe('crash recovery and locking', () => {
     cfg = await configDir({ 'main.hcl': config(netns) });
   });
   after(async () => {
+    // Never leave an agent behind, even when an assertion failed.
+    for (const pid of await agentsOf(env['TSINFRA_AGENT_STATE_DIR']!)) process.kill(pid, 'SIGKILL');
     await deleteNetns(netns);
     await cfg.remove();
     await removeDirs();
@@ -87,6 +100,10 @@ describe('crash recovery and locking', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const partial = await recorded(cfg.dir);
+    // The agent notices its engine is gone (end of stdin), finishes what it was doing and exits.
+    const stateDir = env['TSINFRA_AGENT_STATE_DIR']!;
+    for (let i = 0; i < 200 && (await agentsOf(stateDir)).length > 0; i++) await sleep(50);
+    assert.deepEqual(await agentsOf(stateDir), [], 'no agent outlives the killed CLI');
     assert.ok(partial >= 3, `state recorded ${partial} networks before the kill`);
 
     const lockFile = JSON.parse(await readFile(join(cfg.dir, '.tsinfra', 'state.lock'), 'utf8')) as { id: string };
