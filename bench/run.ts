@@ -181,7 +181,10 @@ async function main(): Promise<number> {
 }
 
 async function runAll(bench: Bench, opts: Options, work: string, haveTf: boolean, noTf: string | undefined): Promise<void> {
-  const tsEnv = tsinfraEnv();
+  // tsinfra caches parse results by content hash: "cold" rows clear the cache before each run.
+  const parseCache = join(work, 'parse-cache');
+  const tsEnv = tsinfraEnv({ TSINFRA_CACHE_DIR: parseCache });
+  const clearCache = (): Promise<void> => rm(parseCache, { recursive: true, force: true });
   const tfEnv = terraformEnv();
   const skipped = noTf ? { terraform: noTf } : {};
 
@@ -214,8 +217,8 @@ async function runAll(bench: Bench, opts: Options, work: string, haveTf: boolean
   });
   const tfJob = (args: readonly string[], cwd: string, expect: RegExp, before?: () => Promise<void>): Job | undefined =>
     haveTf ? { command: 'terraform', args, cwd, env: tfEnv, expect, ...(before ? { before } : {}) } : undefined;
-  const tsPlan = (count: number, files: number, expect: RegExp): Job =>
-    tsJob(['plan', '--refresh=false', '--no-color', dir('tsinfra', count, files)], work, expect);
+  const tsPlan = (count: number, files: number, expect: RegExp, cold = false): Job =>
+    tsJob(['plan', '--refresh=false', '--no-color', dir('tsinfra', count, files)], work, expect, cold ? clearCache : undefined);
   const tfPlan = (count: number, files: number, expect: RegExp): Job | undefined =>
     haveTf
       ? tfJob(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color', '-out=bench.tfplan'], dir('terraform', count, files), expect)
@@ -230,9 +233,20 @@ async function runAll(bench: Bench, opts: Options, work: string, haveTf: boolean
   if (tfWarm) await bench.runChecked(tfWarm);
 
   // ---- 1. plan, no state ----
-  await bench.compare('plan 1,000, no state', opts.smallRuns, jobs(tsPlan(1000, 1, toAdd(1000)), tfPlan(1000, 1, toAdd(1000))), skipped);
-  const plan10k = await bench.compare('plan 10,000, no state', opts.runs, jobs(tsPlan(10000, 1, toAdd(10000)), tfPlan(10000, 1, toAdd(10000))), skipped);
-  await bench.compare('plan 10,000 in 10 files, no state', opts.runs, jobs(tsPlan(10000, 10, toAdd(10000)), tfPlan(10000, 10, toAdd(10000))), skipped);
+  await bench.compare('plan 1,000, no state, cold cache', opts.smallRuns, jobs(tsPlan(1000, 1, toAdd(1000), true), tfPlan(1000, 1, toAdd(1000))), skipped);
+  const plan10k = await bench.compare(
+    'plan 10,000, no state, cold cache',
+    opts.runs,
+    jobs(tsPlan(10000, 1, toAdd(10000), true), tfPlan(10000, 1, toAdd(10000))),
+    skipped,
+  );
+  await bench.compare('plan 10,000, no state, warm cache', opts.runs, jobs(tsPlan(10000, 1, toAdd(10000)), tfPlan(10000, 1, toAdd(10000))), skipped);
+  await bench.compare(
+    'plan 10,000 in 10 files, cold cache',
+    opts.runs,
+    jobs(tsPlan(10000, 10, toAdd(10000), true), tfPlan(10000, 10, toAdd(10000))),
+    skipped,
+  );
 
   // ---- 2. apply 1,000 from nothing (each run starts without state) ----
   const ts1k = dir('tsinfra', 1000);
@@ -263,8 +277,8 @@ async function runAll(bench: Bench, opts: Options, work: string, haveTf: boolean
       { terraform: 'not measured: takes Terraform minutes' },
     );
   } else {
-    // A real 10k apply takes tsinfra minutes (549 s when the bench was written: every
-    // resource clones the whole state); tsinfraState() builds the state it leaves.
+    // A real 10k apply takes tsinfra a while (--apply-10k measures it);
+    // tsinfraState() builds the state it leaves.
     await new LocalBackend({ dir: ts10k, stateKey: null }).writeState(tsinfraState(10000));
   }
   if (haveTf) await writeFile(join(dir('terraform', 10000), 'terraform.tfstate'), terraformState(10000));

@@ -3,13 +3,13 @@
 // lexical order, then --var-file and --var in the order given on the command line.
 // Values typed as strings on a command line or in the environment are parsed as HCL
 // when the variable's type is not a string (`--var 'ports=[80,443]'`).
-import { parse } from '@cdktf/hcl2json';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Diagnostics, suggest, type SourceRange } from './diagnostics.js';
 import type { Config, VariableDecl } from './config/model.js';
 import { VARS_FILE_SUFFIX } from './config/load.js';
 import { syntaxDiagnostics } from './config/hcl-syntax.js';
+import { hcl2json } from './config/hcl2json.js';
 import { collectTemplates, convertToType, evaluate, parseTemplates, parseTypeConstraint } from './expressions/index.js';
 import type { EvalContext } from './plan/eval-context.js';
 import { UNKNOWN, type Value } from './values.js';
@@ -74,7 +74,7 @@ async function readVarFile(path: string, out: Map<string, InputValue>, diags: Di
     }
   } else {
     try {
-      data = await parse(path, text);
+      data = await (await hcl2json()).parse(path, text);
     } catch (e) {
       diags.append(syntaxDiagnostics(path, (e as Error).message));
       return;
@@ -95,7 +95,7 @@ async function fromString(decl: VariableDecl | undefined, text: string): Promise
   const type = decl?.type?.replace(/^\$\{|\}$/g, '').trim();
   if (type === undefined || type === 'string' || type === 'any') return text;
   try {
-    const j = await parse('value', `v = ${text}\n`);
+    const j = await (await hcl2json()).parse('value', `v = ${text}\n`);
     const v = j['v'];
     return collectTemplates(v).length ? text : v;
   } catch {

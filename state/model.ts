@@ -78,13 +78,26 @@ export function findResource(s: State, address: InstanceRef): ResourceInstanceSt
 
 /** Inserts or replaces (by address) an instance, keeping resources sorted. Mutates `s`. */
 export function upsertResource(s: State, r: ResourceInstanceState): void {
-  const i = s.resources.findIndex((x) => x.address === r.address);
-  if (i >= 0) {
-    s.resources[i] = r;
+  // Binary search: apply inserts one instance at a time into states of 10,000.
+  let lo = 0;
+  let hi = s.resources.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareResourceStates(s.resources[mid]!, r);
+    if (c === 0 && s.resources[mid]!.address === r.address) {
+      s.resources[mid] = r;
+      return;
+    }
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const same = s.resources.findIndex((x) => x.address === r.address);
+  if (same >= 0) {
+    // Not where sorting puts it (a state from elsewhere): replace in place.
+    s.resources[same] = r;
     return;
   }
-  s.resources.push(r);
-  s.resources.sort(compareResourceStates);
+  s.resources.splice(lo, 0, r);
 }
 
 /** Removes an instance; returns it, or undefined when it was not there. Mutates `s`. */

@@ -7,8 +7,9 @@
 //   persist(s3) ─┘            └─ (s2 superseded by s3) ─┘
 //
 // Every persist hands over the whole state, so while a write runs only the newest
-// snapshot waits: it contains the changes of the ones it replaced. A persist resolves
-// once a write containing its snapshot is on disk (or rejects with that write's error).
+// state waits: it contains the changes of the ones it replaced. It is copied when its
+// write starts. A persist resolves once a write containing its changes is on disk (or
+// rejects with that write's error).
 import type { Backend } from './backend.js';
 import { cloneState, statesEqual, type State } from './model.js';
 
@@ -42,17 +43,19 @@ export class StateWriter {
   }
 
   /**
-   * Queues a write of `state` (copied now; the caller may keep mutating its object).
+   * Queues a write of `state`. The state is copied when its write starts, not now:
+   * callers hand over their live state after every change, and copying a 10,000
+   * resource state once per change made apply quadratic. A caller must therefore not
+   * hand over an object it later changes in a way it does not want written.
    * Writes with serial = previous + 1 when the content changed; does nothing otherwise.
    */
   persist(state: State): Promise<void> {
-    const snapshot = cloneState(state);
     return new Promise<void>((resolve, reject) => {
       if (this.pending) {
-        this.pending.state = snapshot;
+        this.pending.state = state;
         this.pending.waiters.push({ resolve, reject });
       } else {
-        this.pending = { state: snapshot, waiters: [{ resolve, reject }] };
+        this.pending = { state, waiters: [{ resolve, reject }] };
       }
       this.running ??= this.drain();
     });
@@ -73,7 +76,7 @@ export class StateWriter {
         const { state, waiters } = this.pending;
         this.pending = undefined;
         try {
-          await this.writeIfChanged(state);
+          await this.writeIfChanged(cloneState(state));
           this.failed = false;
           for (const w of waiters) w.resolve();
         } catch (e) {

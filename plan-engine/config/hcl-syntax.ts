@@ -3,7 +3,7 @@
 // part of loading (see MEASURED.md), which is why it is kept free of anything else:
 // it runs in worker threads for big configurations and its result is cached by the
 // file's content hash.
-import { parse } from '@cdktf/hcl2json';
+import { hcl2json } from './hcl2json.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { collectTemplates, exportEntries, parseTemplates, type CacheEntry } from '../expressions/ast-cache.js';
 
@@ -18,6 +18,7 @@ export interface SyntaxResult {
 export async function parseHclSyntax(file: string, source: string): Promise<SyntaxResult> {
   let json: Record<string, unknown>;
   try {
+    const { parse } = await hcl2json();
     json = await parse(file, source);
   } catch (e) {
     return { asts: [], diagnostics: syntaxDiagnostics(file, e instanceof Error ? e.message : String(e)) };

@@ -3,15 +3,12 @@
 // becomes one Config, with duplicate declarations reported across files.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Diagnostics, type Diagnostic } from '../diagnostics.js';
-import { primeCache } from '../expressions/ast-cache.js';
 import { decodeFile } from './hcl-decode.js';
 import { locateHcl } from './hcl-locator.js';
-import { spreadOneLineBlocks } from './hcl-one-line-blocks.js';
 import type { Config, FileDecls, Settings } from './model.js';
-import { chunkSource, mergeChunkJson, parseAll, type ParseJob } from './parse-pool.js';
+import { parseHclFiles } from './hcl-parse.js';
 import { loadTypeScriptManifest } from './typescript.js';
 
 export const VARS_FILE_SUFFIX = '.auto.vars.hcl';
@@ -33,9 +30,6 @@ export interface LoadResult {
   /** Source text of each file, for error snippets. */
   readonly sources: ReadonlyMap<string, string>;
 }
-
-/** Big files are split into this many chunks per core so the workers stay busy. */
-const CHUNK_BYTES = 128 * 1024;
 
 export async function loadConfig(dir: string): Promise<LoadResult> {
   const diags = new Diagnostics();
@@ -60,37 +54,17 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     const source = hclSources[i]!;
     sources.set(name, source);
     hash.update(`${name}\0${source}\0`);
-    const r = locateHcl(name, source);
-    return r;
+    return locateHcl(name, source);
   });
 
-  // Syntax: chunk big files on block boundaries, parse everything (possibly on workers).
-  const jobs: ParseJob[] = [];
-  const jobsOfFile: number[][] = [];
-  const lineMaps: (((line: number) => number) | undefined)[] = [];
-  files.hcl.forEach((name, i) => {
-    const spread = spreadOneLineBlocks(hclSources[i]!, located[i]!.body);
-    const source = spread.source;
-    lineMaps.push(spread.originalLine);
-    const blockLines = spread.originalLine ? locateHcl(name, source).body.blocks : located[i]!.body.blocks;
-    const parts = Math.min(availableParallelism() * 2, Math.ceil(source.length / CHUNK_BYTES));
-    const starts = blockLines.map((b) => b.range.start.line - 1);
-    const chunks = chunkSource(source, starts, parts);
-    jobsOfFile.push(chunks.map((c) => jobs.push({ file: name, source: c }) - 1));
-  });
-  const parsed = await parseAll(jobs);
-
+  const parsed = await parseHclFiles(files.hcl.map((name, i) => ({ name, source: hclSources[i]!, located: located[i]! })));
   const decls: FileDecls[] = [];
   files.hcl.forEach((name, i) => {
-    const results = jobsOfFile[i]!.map((j) => parsed[j]!);
-    for (const r of results) {
-      diags.append(remapLines(r.diagnostics, lineMaps[i]));
-      primeCache(r.asts);
-    }
-    if (results.some((r) => r.json === undefined)) return; // syntax error: reported above
+    const r = parsed[i]!;
+    diags.append(r.diagnostics);
+    if (r.json === undefined) return; // syntax error: reported above
     diags.append(located[i]!.diagnostics);
-    const json = results.length === 1 ? results[0]!.json! : mergeChunkJson(results.map((r) => r.json!));
-    const d = decodeFile(name, located[i]!.body, json);
+    const d = decodeFile(name, located[i]!.body, r.json);
     diags.append(d.diagnostics.items);
     decls.push(d.decls);
   });
@@ -106,22 +80,6 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
 
   const config = merge(dir, [...files.hcl, ...files.ts], hash.digest('hex'), decls, diags);
   return { config, diagnostics: diags.items, sources };
-}
-
-function remapLines(ds: readonly Diagnostic[], originalLine: ((line: number) => number) | undefined): readonly Diagnostic[] {
-  if (!originalLine) return ds;
-  return ds.map((d) =>
-    d.range
-      ? {
-          ...d,
-          range: {
-            ...d.range,
-            start: { ...d.range.start, line: originalLine(d.range.start.line) },
-            end: { ...d.range.end, line: originalLine(d.range.end.line) },
-          },
-        }
-      : d,
-  );
 }
 
 /** Merges the files' declarations, reporting every duplicate with both places. */

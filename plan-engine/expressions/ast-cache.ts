@@ -5,7 +5,8 @@
 // parse each distinct one once (plain traversals without WebAssembly at all), and
 // let evaluation look ASTs up synchronously. Entries can be exported and primed so
 // that the configuration loader can parse in worker threads and keep a disk cache.
-import { getExpressionAst, type TFExpressionSyntaxTree } from '@cdktf/hcl2json';
+import type { TFExpressionSyntaxTree } from '@cdktf/hcl2json';
+import { hcl2json } from '../config/hcl2json.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { fastParse } from './fast-parse.js';
 import { isTemplate, quoteTemplate } from './template-source.js';
@@ -81,6 +82,7 @@ export async function parseWithParser(template: string): Promise<ExpressionType 
   const quoted = quoteTemplate(template);
   parserCalls++;
   try {
+    const { getExpressionAst } = await hcl2json();
     const ast = await getExpressionAst(PARSER_FILENAME, quoted);
     if (ast === null) return syntaxError(template, 'Invalid expression', `The parser found no expression in ${excerpt(template, 0)}.`);
     nameBareObjectKeys(ast, quoted);

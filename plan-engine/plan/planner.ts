@@ -14,7 +14,7 @@ import type { Config, ResourceDecl } from '../config/model.js';
 import { Diagnostics, type Diagnostic } from '../diagnostics.js';
 import { evaluate } from '../expressions/index.js';
 import { providerFor, resourceTypes } from '../../providers/registry.js';
-import { cloneState, newState, type State } from '../../state/model.js';
+import { cloneState, newState, type ResourceInstanceState, type State } from '../../state/model.js';
 import { applyMoves } from './moves.js';
 import { buildConfigGraph, nodeKind, resourceDependencies } from './config-graph.js';
 import { EvalContext, type ExpandedObject } from './eval-context.js';
@@ -89,6 +89,15 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   const targetSet = resolveTargets(config, graph, options.targets, options.mode, diags);
   const replaceSet = new Set(options.replace.map((r) => parseResourceInstanceAddr(r)?.key ?? r));
   const depCache = new Map<string, Set<string>>();
+  // Recorded instances by resource: looking them up in the state's list for every
+  // instance would make planning quadratic in the size of the state.
+  const recorded = new Map<string, ResourceInstanceState[]>();
+  for (const r of state.resources) {
+    const key = `${r.type}.${r.name}`;
+    const list = recorded.get(key);
+    if (list) list.push(r);
+    else recorded.set(key, [r]);
+  }
   const changes: Change[] = [];
   const planned = new Set<string>();
 
@@ -103,7 +112,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
       const decl = config.resources.get(node)!;
       const inTarget = !targetSet || targetSet.has(node);
       const deps = [...resourceDependencies(graph, node, depCache)];
-      planResource(decl, ctx, state, inTarget, replaceSet, deps, changes, planned, diags);
+      planResource(decl, ctx, recorded.get(node) ?? [], inTarget, replaceSet, deps, changes, planned, diags);
     }
     // Annotate: objects re-addressed by moved blocks, objects re-created because they vanished.
     const deleted = new Set(drift.filter((d) => d.kind === 'deleted').map((d) => d.address));
@@ -216,7 +225,7 @@ function registerInstance(ctx: EvalContext, type: string, name: string, key: Ins
 function planResource(
   decl: ResourceDecl,
   ctx: EvalContext,
-  state: State,
+  recorded: readonly ResourceInstanceState[],
   inTarget: boolean,
   replaceSet: ReadonlySet<string>,
   deps: string[],
@@ -240,8 +249,8 @@ function planResource(
   ctx.resources.set(address, expanded);
   if (!inTarget) {
     // Outside --target: keep what state has so references still resolve.
-    for (const r of state.resources) {
-      if (r.type === decl.addr.type && r.name === decl.addr.name) expanded.instances.set(r.index ?? '', r.attributes as ValueObject);
+    for (const r of recorded) {
+      expanded.instances.set(r.index ?? '', r.attributes as ValueObject);
       planned.add(r.address);
     }
     return;
@@ -269,7 +278,7 @@ function planResource(
       });
     }
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
-    const prior = state.resources.find((r) => r.address === addr.key);
+    const prior = recorded.find((r) => r.address === addr.key);
     const change = diffInstance({
       provider,
       address: addr.key,

@@ -17,7 +17,8 @@ export function tsinfra(args: readonly string[], opts: { cwd?: string; env?: Nod
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? process.cwd(),
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      // No parse cache in the user's home: each test run starts cold and leaves nothing behind.
+      env: { ...process.env, NO_COLOR: '1', TSINFRA_CACHE: '0', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
