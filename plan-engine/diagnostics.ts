@@ -84,6 +84,20 @@ export function withContext(ds: readonly Diagnostic[], ctx: { address?: string |
   });
 }
 
+/**
+ * A diagnostic about an expression or attribute that involves a secret must not quote
+ * values: quoted strings and the numbers after "got" are replaced, and the reader is told why.
+ */
+export function redactValues(d: Diagnostic): Diagnostic {
+  const scrub = (s: string): string =>
+    s.replace(/"(?:[^"\\]|\\.)*"/g, '(sensitive value)').replace(/\b(got|Got)( [a-z]+)? -?\d+(\.\d+)?/g, '$1$2 (sensitive value)');
+  return {
+    ...d,
+    summary: scrub(d.summary),
+    detail: `${d.detail ? `${scrub(d.detail)} ` : ''}(Values are hidden: this involves a sensitive value.)`,
+  };
+}
+
 /** Error class for failures that are the user's or the environment's, carrying diagnostics up to the CLI. */
 export class DiagnosticError extends Error {
   constructor(readonly diagnostics: readonly Diagnostic[]) {

@@ -5,7 +5,7 @@
 // when the variable's type is not a string (`--var 'ports=[80,443]'`).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Diagnostics, suggest, type SourceRange } from './diagnostics.js';
+import { Diagnostics, redactValues, suggest, type Diagnostic, type SourceRange } from './diagnostics.js';
 import type { Config, VariableDecl } from './config/model.js';
 import { VARS_FILE_SUFFIX } from './config/load.js';
 import { syntaxDiagnostics } from './config/hcl-syntax.js';
@@ -173,7 +173,7 @@ export async function evaluateVariables(
       if (cond.value === false) {
         const msg = evaluate(v.errorMessage.expr, ctx.scope(), { range: v.errorMessage.range, address });
         diags.error('E_VARIABLE_VALIDATION', `Invalid value for variable "${decl.name}"`, {
-          detail: `${typeof msg.value === 'string' && !cond.sensitive ? msg.value : '(error message hidden: it uses a sensitive value)'} (value from ${input?.source ?? 'the default'})`,
+          detail: `${typeof msg.value === 'string' && !msg.sensitive ? msg.value : '(error message hidden: it uses a sensitive value)'} (value from ${input?.source ?? 'the default'})`,
           range: v.condition.range,
           address,
         });

@@ -194,6 +194,7 @@ function failureDiagnostic(change: Change, op: Operation, e: unknown): Diagnosti
 function rememberInstance(ctx: EvalContext, change: Change, attrs: ValueObject): void {
   const o = ctx.resources.get(`${change.type}.${change.name}`);
   o?.instances.set(change.index ?? '', attrs);
+  o?.sensitivePaths.set(change.index ?? '', change.sensitivePaths);
 }
 
 function forgetInstance(ctx: EvalContext, change: Change): void {

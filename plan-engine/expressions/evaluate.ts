@@ -6,7 +6,7 @@
 // subexpression only, so one run reports every independent problem), the unknown
 // marker (values known only after apply, which propagate through operators and
 // functions), and a sensitivity flag set when any sensitive value is read.
-import { editDistance, suggest, withContext, type Diagnostic, type SourceRange } from '../diagnostics.js';
+import { editDistance, redactValues, suggest, withContext, type Diagnostic, type SourceRange } from '../diagnostics.js';
 import { containsUnknown, isObject, UNKNOWN, type Value, type ValueObject } from '../values.js';
 import { lookupTemplate } from './ast-cache.js';
 import { asBool, asNumber, asString, describeType, formatNumber, putKey } from './conversions.js';
@@ -49,10 +49,12 @@ export interface EvalResult {
 export function evaluate(raw: unknown, scope: Scope, ctx: EvalContext = {}): EvalResult {
   const ev = new Evaluator(scope);
   const v = ev.raw(raw);
+  const diagnostics = withContext(dedupe(ev.diags), ctx);
   return {
     value: v instanceof Invalid ? UNKNOWN : v,
     sensitive: ev.sensitive,
-    diagnostics: withContext(dedupe(ev.diags), ctx),
+    // Error messages quote values: never those of a secret.
+    diagnostics: ev.sensitive ? diagnostics.map(redactValues) : diagnostics,
   };
 }
 

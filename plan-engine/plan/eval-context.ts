@@ -22,7 +22,8 @@ export interface ExpandedObject {
   expansion: Expansion;
   /** Instance values by instance key ('' for single, index or for_each key). */
   readonly instances: Map<string | number, ValueObject>;
-  sensitive: boolean;
+  /** Sensitive attribute paths of each instance (resources), so that sensitivity follows values across resources. */
+  readonly sensitivePaths: Map<string | number, readonly string[]>;
 }
 
 export interface Repetition {
@@ -62,7 +63,7 @@ export class EvalContext {
       }
       case 'host': {
         const h = typeof second === 'string' ? this.hosts.get(second) : undefined;
-        return h && { value: collectionValue(h), consumed: 2, sensitive: h.sensitive };
+        return h && { value: collectionValue(h), consumed: 2 };
       }
       case 'count':
         if (second === 'index' && rep.countIndex !== undefined) return { value: rep.countIndex, consumed: 2 };
@@ -75,7 +76,7 @@ export class EvalContext {
         if (typeof second !== 'string') return undefined;
         const key = `${root}.${second}`;
         const r = this.resources.get(key);
-        if (r) return { value: collectionValue(r), consumed: 2, sensitive: r.sensitive };
+        if (r) return resolveResource(r, parts);
         // Declared but not evaluated yet (outside the current target set): unknown.
         if (this.config.resources.has(key)) return { value: UNKNOWN, consumed: 2 };
         return undefined;
@@ -95,6 +96,31 @@ export class EvalContext {
         return [...this.config.resources.keys(), 'var', 'local', 'host', 'count.index', 'each.key', 'each.value'];
     }
   }
+}
+
+/**
+ * Resolves `TYPE.NAME`, `TYPE.NAME[key]`, `TYPE.NAME.attr`, `TYPE.NAME[key].attr` as far
+ * as it can, so that reading a non-sensitive attribute of a resource that also holds a
+ * secret is not sensitive, while reading the secret (or the whole object) is.
+ */
+function resolveResource(o: ExpandedObject, parts: readonly (string | number)[]): { value: Value; consumed: number; sensitive: boolean } {
+  const anySensitive = (paths: readonly string[] | undefined): boolean => (paths?.length ?? 0) > 0;
+  let key: string | number | undefined;
+  let i = 2;
+  if (o.expansion.mode === 'single') key = '';
+  else if (parts.length > 2 && o.instances.has(parts[2]!)) {
+    key = parts[2]!;
+    i = 3;
+  }
+  if (key === undefined || !o.instances.has(key)) {
+    return { value: collectionValue(o), consumed: 2, sensitive: [...o.sensitivePaths.values()].some(anySensitive) };
+  }
+  const instance = o.instances.get(key)!;
+  const paths = o.sensitivePaths.get(key) ?? [];
+  const attr = parts[i];
+  if (typeof attr !== 'string' || !(attr in instance)) return { value: instance, consumed: i, sensitive: anySensitive(paths) };
+  const sensitive = paths.some((p) => p === attr || p.startsWith(`${attr}.`) || p.startsWith(`${attr}[`));
+  return { value: instance[attr]!, consumed: i + 1, sensitive };
 }
 
 /** The value an expression sees for `host.x` / `TYPE.NAME`: an object, a list or a map of objects. */

@@ -13,7 +13,7 @@ import type { ValueObject } from '../values.js';
 export function evaluateHost(decl: HostDecl, ctx: EvalContext, diags: Diagnostics): void {
   const base = `host.${decl.name}`;
   const { expansion, instances } = expand(decl, ctx.scope(), base, diags);
-  const expanded: ExpandedObject = { expansion, instances: new Map(), sensitive: false };
+  const expanded: ExpandedObject = { expansion, instances: new Map(), sensitivePaths: new Map() };
   ctx.hosts.set(decl.name, expanded);
   for (const inst of instances) {
     const address = new HostAddr(decl.name, inst.key).key;

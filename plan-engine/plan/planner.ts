@@ -25,7 +25,7 @@ import { diffInstance } from './diff.js';
 import type { Change, Drift, OutputChange, Plan, PlanMode } from './model.js';
 import { refreshState, type SessionPool } from './refresh.js';
 import { isObject, valuesEqual, type Value, type ValueObject } from '../values.js';
-import { suggest } from '../diagnostics.js';
+import { redactValues, suggest } from '../diagnostics.js';
 import { TSINFRA_VERSION } from '../version.js';
 import { evaluateVariables, type InputValue } from '../variables.js';
 import { evaluateHost } from './hosts.js';
@@ -124,7 +124,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     }
   } else {
     // Nothing is evaluated; instances keep their recorded values for outputs.
-    for (const r of state.resources) registerInstance(ctx, r.type, r.name, r.index, r.attributes as ValueObject);
+    for (const r of state.resources) registerInstance(ctx, r.type, r.name, r.index, r.attributes as ValueObject, r.sensitivePaths);
   }
 
   if (options.mode !== 'refresh-only') {
@@ -204,18 +204,19 @@ function resolveTargets(
   return out;
 }
 
-function registerInstance(ctx: EvalContext, type: string, name: string, key: InstanceKey, value: ValueObject): void {
+function registerInstance(ctx: EvalContext, type: string, name: string, key: InstanceKey, value: ValueObject, sensitivePaths: readonly string[]): void {
   const rk = `${type}.${name}`;
   let o = ctx.resources.get(rk);
   if (!o) {
     o = {
       expansion: key === undefined ? { mode: 'single' } : typeof key === 'number' ? { mode: 'count', count: 0 } : { mode: 'for_each', keys: [] },
       instances: new Map(),
-      sensitive: false,
+      sensitivePaths: new Map(),
     };
     ctx.resources.set(rk, o);
   }
   o.instances.set(key ?? '', value);
+  o.sensitivePaths.set(key ?? '', sensitivePaths);
   if (o.expansion.mode === 'count' && typeof key === 'number') o.expansion = { mode: 'count', count: Math.max(o.expansion.count, key + 1) };
   if (o.expansion.mode === 'for_each' && typeof key === 'string' && !o.expansion.keys.includes(key)) {
     o.expansion = { mode: 'for_each', keys: [...o.expansion.keys, key].sort() };
@@ -245,12 +246,13 @@ function planResource(
     return;
   }
   const { expansion, instances } = expand(decl, ctx.scope(), address, diags);
-  const expanded: ExpandedObject = { expansion, instances: new Map(), sensitive: false };
+  const expanded: ExpandedObject = { expansion, instances: new Map(), sensitivePaths: new Map() };
   ctx.resources.set(address, expanded);
   if (!inTarget) {
     // Outside --target: keep what state has so references still resolve.
     for (const r of recorded) {
       expanded.instances.set(r.index ?? '', r.attributes as ValueObject);
+      expanded.sensitivePaths.set(r.index ?? '', r.sensitivePaths);
       planned.add(r.address);
     }
     return;
@@ -264,7 +266,7 @@ function planResource(
     const body = evaluateBody(decl.body, provider.nestedBlocks, scope, addr.key, diags);
     const host = instanceHost(decl, scope, addr.key, ctx, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
-    checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags);
+    checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags, body.sensitivePaths);
     checkIgnoreChanges(decl, provider, addr.key, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
@@ -295,6 +297,7 @@ function planResource(
     });
     changes.push(change);
     expanded.instances.set(inst.key ?? '', (change.after ?? change.before ?? {}) as ValueObject);
+    expanded.sensitivePaths.set(inst.key ?? '', change.sensitivePaths);
   }
 }
 

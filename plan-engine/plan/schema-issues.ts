@@ -2,16 +2,26 @@
 // concern, so a schema error reads like any other configuration error: with the file,
 // the line, the resource address and, for a misspelled name, a suggestion.
 import { z } from 'zod';
-import { Diagnostics, suggest, type SourceRange } from '../diagnostics.js';
+import { Diagnostics, redactValues, suggest, type SourceRange } from '../diagnostics.js';
 import type { Body } from '../config/model.js';
 import { isUnknown, pathString, typeName, type AttrPath, type Value } from '../values.js';
 
-export function checkSchema(schema: z.ZodType, value: Value, body: Body, blockRange: SourceRange, address: string, diags: Diagnostics): void {
+export function checkSchema(
+  schema: z.ZodType,
+  value: Value,
+  body: Body,
+  blockRange: SourceRange,
+  address: string,
+  diags: Diagnostics,
+  sensitivePaths: readonly string[] = [],
+): void {
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return;
   for (const issue of r.error.issues) {
     const path = issue.path as (string | number)[];
     if (touchesUnknown(value, path)) continue;
+    // Messages quote the value: never that of a secret.
+    const out = isSensitive(pathString(path), sensitivePaths) ? redacting(diags) : diags;
     const range = rangeOf(body, path) ?? blockRange;
     const at = pathString(path);
     switch (issue.code) {
@@ -19,7 +29,7 @@ export function checkSchema(schema: z.ZodType, value: Value, body: Body, blockRa
         for (const key of issue.keys) {
           const keyPath = [...path, key];
           const s = suggest(key, keysAt(schema, path));
-          diags.error('E_UNKNOWN_ATTRIBUTE', `Unsupported attribute "${pathString(keyPath)}"`, {
+          out.error('E_UNKNOWN_ATTRIBUTE', `Unsupported attribute "${pathString(keyPath)}"`, {
             detail: s ? `Did you mean "${s}"?` : `This resource type has no attribute "${key}".`,
             range: rangeOf(body, keyPath) ?? range,
             address,
@@ -28,13 +38,13 @@ export function checkSchema(schema: z.ZodType, value: Value, body: Body, blockRa
         break;
       case 'invalid_type':
         if (issue.input === undefined) {
-          diags.error('E_MISSING_ATTRIBUTE', `Missing required attribute "${at}"`, {
+          out.error('E_MISSING_ATTRIBUTE', `Missing required attribute "${at}"`, {
             detail: `Add ${at} = <${issue.expected}>.`,
             range: blockRange,
             address,
           });
         } else {
-          diags.error('E_TYPE_MISMATCH', `Attribute "${at}" must be a ${issue.expected}, got ${typeName(issue.input as Value)}`, {
+          out.error('E_TYPE_MISMATCH', `Attribute "${at}" must be a ${issue.expected}, got ${typeName(issue.input as Value)}`, {
             range,
             address,
           });
@@ -42,44 +52,55 @@ export function checkSchema(schema: z.ZodType, value: Value, body: Body, blockRa
         break;
       case 'invalid_value':
         if (issue.input === undefined) {
-          diags.error('E_MISSING_ATTRIBUTE', `Missing required attribute "${at}"`, {
+          out.error('E_MISSING_ATTRIBUTE', `Missing required attribute "${at}"`, {
             detail: `Add ${at} = ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}.`,
             range: blockRange,
             address,
           });
           break;
         }
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, {
+        out.error('E_INVALID_VALUE', `Attribute "${at}" must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, {
           detail: `Got ${JSON.stringify(issue.input)}.`,
           range,
           address,
         });
         break;
       case 'too_small':
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at least ${String(issue.minimum)}`, {
+        out.error('E_INVALID_VALUE', `Attribute "${at}" must be at least ${String(issue.minimum)}`, {
           detail: `Got ${JSON.stringify(issue.input)}.`,
           range,
           address,
         });
         break;
       case 'too_big':
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" must be at most ${String(issue.maximum)}`, {
+        out.error('E_INVALID_VALUE', `Attribute "${at}" must be at most ${String(issue.maximum)}`, {
           detail: `Got ${JSON.stringify(issue.input)}.`,
           range,
           address,
         });
         break;
       case 'invalid_format':
-        diags.error('E_INVALID_VALUE', `Attribute "${at}" has an invalid format`, {
+        out.error('E_INVALID_VALUE', `Attribute "${at}" has an invalid format`, {
           detail: `Got ${JSON.stringify(issue.input)}; it must match ${'pattern' in issue && issue.pattern ? String(issue.pattern) : issue.format}.`,
           range,
           address,
         });
         break;
       default:
-        diags.error(codeFor(issue), `Attribute "${at}" ${issue.message}`, { range, address });
+        out.error(codeFor(issue), `Attribute "${at}" ${issue.message}`, { range, address });
     }
   }
+}
+
+/** A Diagnostics that redacts values from what is added to it. */
+function redacting(diags: Diagnostics): Pick<Diagnostics, 'error'> {
+  return {
+    error: (code, summary, extra = {}) => diags.add(redactValues({ severity: 'error', code, summary, ...extra })),
+  };
+}
+
+function isSensitive(path: string, sensitivePaths: readonly string[]): boolean {
+  return sensitivePaths.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`) || s.startsWith(`${path}.`));
 }
 
 function codeFor(issue: z.core.$ZodIssue): string {

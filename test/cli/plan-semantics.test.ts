@@ -213,6 +213,41 @@ output "token" {
     assert.match(outs.stdout, /token = \(sensitive value\)/);
   });
 
+  test('sensitivity follows values through resources, and errors never quote secrets', async () => {
+    const cfg = await workspace({
+      'main.hcl': `
+variable "token" {
+  type      = string
+  sensitive = true
+}
+resource "tsinfra_data" "a" {
+  host  = host.local
+  input = var.token
+}
+resource "tsinfra_data" "b" {
+  host  = host.local
+  input = "pw is \${tsinfra_data.a.input}"
+}
+output "leak" {
+  value = tsinfra_data.a.output
+}
+`,
+    });
+    const env = { TSINFRA_VAR_token: 'hunter2-secret' };
+    const p = await tsinfra(['plan', cfg.dir], { env });
+    assert.equal(p.code, 1);
+    assert.match(p.stderr, /E_SENSITIVE_OUTPUT/);
+    await cfg.write('main.hcl', (await readFile(join(cfg.dir, 'main.hcl'), 'utf8')).replace('output "leak" {', 'output "leak" {\n  sensitive = true'));
+    const ok = await tsinfra(['plan', cfg.dir], { env });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /# tsinfra_data\.b will be created[\s\S]*input += \(sensitive value\)/);
+    await cfg.write('bad.hcl', 'resource "tsinfra_data" "c" {\n  host  = host.local\n  input = cidrhost(var.token, 1)\n}\n');
+    const bad = await tsinfra(['plan', cfg.dir], { env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /E_FUNCTION_CALL|E_INVALID/);
+    for (const text of [p.stdout, p.stderr, ok.stdout, bad.stdout, bad.stderr]) assert.doesNotMatch(text, /hunter2/);
+  });
+
   test('variables: environment < auto file < --var-file < --var, and validation blocks run', async () => {
     const cfg = await workspace({
       'main.hcl': `
