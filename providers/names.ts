@@ -6,9 +6,12 @@ import { createHash } from 'node:crypto';
 export const KERNEL_PREFIX = 'tsi';
 export const IFNAME_MAX = 15;
 
-/** `tsi-front-3fa9`: readable part of the name plus a hash of the whole name, deterministic. */
+/**
+ * `tsi-fron-3fa9c1`: the start of the name for people, plus 24 bits of a hash of the
+ * whole name so that names sharing a prefix do not collide. Deterministic.
+ */
 export function interfaceName(name: string): string {
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 4);
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
   const readable = name
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '')

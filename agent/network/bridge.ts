@@ -116,10 +116,14 @@ export class BridgeNetwork implements ResourceHandler {
       // Bridge names are derived from the network's name, so a tsi- bridge of this exact
       // name is this network's, left by a run that died between creating it and recording
       // it in state: adopt it and converge, so that the next apply finishes the job.
-      if (existing.kind !== 'bridge') {
+      // Only a bridge that carries no address, or exactly the planned one, is this run's:
+      // one with another address belongs to another configuration and is left alone.
+      const planned = `${want.gateway}/${want.subnet.prefix}`;
+      const v4 = existing.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`);
+      if (existing.kind !== 'bridge' || v4.some((a) => a !== planned)) {
         throw new AgentFailure(
           'E_ALREADY_EXISTS',
-          `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}); delete it or give the network another name`,
+          `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}${v4.length ? `, addresses ${v4.join(', ')}` : ''}) and is not this network's; delete it, import it with \`tsinfra import\`, or give the network another name`,
         );
       }
       this.log.info(`adopting existing bridge ${want.bridge} (left by an interrupted run)`);

@@ -127,7 +127,9 @@ export async function applyPlan(
         const session = provider.usesAgent ? await sessions.session(change.host, ctxOrThrow(ctx)) : undefined;
         const prior = op === 'create' ? null : change.before;
         const newAttrs = await provider.apply({ action: op, address: change.address, prior, planned: op === 'delete' ? null : planned }, session);
-        if (op === 'delete' || newAttrs === null) {
+        if (op === 'delete' && change.action === 'create-then-delete') {
+          // The old object is gone; the state already records its replacement.
+        } else if (op === 'delete' || newAttrs === null) {
           removeResource(state, change.address);
           if (ctx) forgetInstance(ctx, change);
         } else {

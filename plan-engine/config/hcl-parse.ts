@@ -19,8 +19,8 @@ export interface HclFile {
   readonly located: LocateResult;
 }
 
-export async function parseHclFiles(files: readonly HclFile[], env: NodeJS.ProcessEnv = process.env): Promise<SyntaxResult[]> {
-  const dir = cacheDir(env);
+export async function parseHclFiles(configDir: string, files: readonly HclFile[], env: NodeJS.ProcessEnv = process.env): Promise<SyntaxResult[]> {
+  const dir = cacheDir(configDir, env);
   const results: (SyntaxResult | undefined)[] = await Promise.all(files.map((f) => readCached(dir, f.source)));
 
   const jobs: ParseJob[] = [];

@@ -1,22 +1,25 @@
 // Parse results cached by content: hcl2json and the expression parser cost most of a
-// plan's time (MEASURED.md), and a configuration is planned again and again unchanged.
-// Entries live in the user's cache directory (not the configuration directory, which
-// must stay as the user left it), keyed by sha256 of the source and the parser version.
-// Only successful parses are cached. Set TSINFRA_CACHE=0 to disable.
+// plan's time, and a configuration is planned again and again unchanged. Entries are
+// keyed by sha256 of the source and the parser version, and live in the workspace's
+// own DIR/.tsinfra/cache (0700) once that directory exists (after the first apply):
+// parsed files can hold secrets, which must not spread to a shared cache directory,
+// and a workspace that was only validated or planned must stay as the user left it.
+// Only successful parses are cached. TSINFRA_CACHE=0 disables the cache;
+// TSINFRA_CACHE_DIR puts it elsewhere (benchmarks).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SyntaxResult } from './hcl-syntax.js';
 
 /** Bump when the cached shape changes, so stale entries are never read. */
 const FORMAT = 'tsinfra-parse-1;hcl2json-0.21';
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function cacheDir(configDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env['TSINFRA_CACHE'] === '0') return undefined;
   if (env['TSINFRA_CACHE_DIR']) return env['TSINFRA_CACHE_DIR'];
-  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(base, 'tsinfra', 'parse');
+  const workspace = join(configDir, '.tsinfra');
+  return existsSync(workspace) ? join(workspace, 'cache') : undefined;
 }
 
 function keyOf(source: string): string {

@@ -62,6 +62,14 @@ export function diffInstance(d: DiffInput): Change {
     // A new object: computed attributes are computed afresh.
     after = provider.plan(config, null, pctx);
     const action: Action = cbd ? 'create-then-delete' : 'delete-then-create';
+    const oldId = before['id'];
+    if (cbd && typeof oldId === 'string' && after['id'] === oldId) {
+      d.diags.error('E_CREATE_BEFORE_DESTROY', `${d.address} cannot be created before the old one is destroyed`, {
+        detail: `The replacement would have the same id (${oldId}) as the object it replaces, so both cannot exist at once. Give it another name, or remove create_before_destroy.`,
+        range: d.decl.lifecycle.createBeforeDestroy?.range ?? d.decl.range,
+        address: d.address,
+      });
+    }
     return { ...base, action, reason, before, after, replacePaths };
   }
   if (changed.length === 0) return { ...base, action: 'no-op', before, after: before, replacePaths: [] };

@@ -109,6 +109,15 @@ describe('network (bridge) on the real kernel', () => {
     assert.equal((await linkOf(agent, 'tsi-front-1'))?.mtu, planned['mtu']);
   });
 
+  test('create refuses a bridge of that name that carries another address (another configuration\'s)', async () => {
+    await inNetns(agent.netns, ['ip', 'link', 'add', 'tsi-other-1', 'type', 'bridge']);
+    await inNetns(agent.netns, ['ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'tsi-other-1']);
+    await rejectsWith(apply(agent, 'create', null, { ...planned, bridge: 'tsi-other-1', id: 'tsi-other-1' }), 'E_ALREADY_EXISTS');
+    const addr = await inNetns(agent.netns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'tsi-other-1']);
+    assert.match(addr.stdout, /10\.99\.0\.1\/24/);
+    await inNetns(agent.netns, ['ip', 'link', 'del', 'tsi-other-1']);
+  });
+
   test('create refuses a link of that name that is not a bridge', async () => {
     await inNetns(agent.netns, ['ip', 'link', 'add', 'tsi-dummy-1', 'type', 'veth', 'peer', 'name', 'tsi-dummy-2']);
     await rejectsWith(apply(agent, 'create', null, { ...planned, bridge: 'tsi-dummy-1', id: 'tsi-dummy-1' }), 'E_ALREADY_EXISTS');

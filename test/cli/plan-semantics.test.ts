@@ -134,6 +134,30 @@ moved {
     assert.equal((await readState(cfg.dir)).resources.length, 1);
   });
 
+  test('create_before_destroy creates the replacement first and keeps it in state', async () => {
+    const cfg = await workspace({
+      'main.hcl': `resource "tsinfra_data" "b" {
+  host             = host.local
+  triggers_replace = "one"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`,
+    });
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    const oldId = (await readState(cfg.dir)).resources[0]!.attributes['id'];
+    await cfg.write('main.hcl', (await readFile(join(cfg.dir, 'main.hcl'), 'utf8')).replace('"one"', '"two"'));
+    const p = await tsinfra(['plan', cfg.dir]);
+    assert.match(p.stdout, /\+\/- resource "tsinfra_data" "b"/);
+    const a = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+    assert.equal(a.code, 0, a.stderr + a.stdout);
+    const s = await readState(cfg.dir);
+    assert.equal(s.resources.length, 1);
+    assert.notEqual(s.resources[0]!.attributes['id'], oldId);
+    assert.equal((await tsinfra(['plan', '--detailed-exitcode', cfg.dir])).code, 0);
+  });
+
   test('--target plans the target and its dependencies only; --replace forces a replacement', async () => {
     const cfg = await workspace({
       'main.hcl': `
