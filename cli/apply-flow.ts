@@ -14,6 +14,8 @@ import type { Style } from './views/style.js';
 
 export interface ApplyFlowOptions {
   readonly target: string; // DIR or saved plan FILE
+  /** Flags given that shape a plan: refused with a saved plan, which is applied exactly. */
+  readonly planShaping: readonly string[];
   readonly vars: readonly VarArg[];
   readonly request: PlanRequest;
   readonly autoApprove: boolean;
@@ -33,12 +35,37 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
+/** Asks on the terminal; undefined when the user pressed Ctrl-C or Ctrl-D. */
+async function ask(question: string): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      rl.on('SIGINT', () => resolve(undefined));
+      rl.on('close', () => resolve(undefined));
+      rl.question(question).then(resolve, () => resolve(undefined));
+    });
+  } finally {
+    rl.close();
+  }
+}
+
 /** Returns the exit code. */
 export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
   const write = (line: string): void => void process.stdout.write(line + '\n');
   let saved: Plan | undefined;
   let dir = o.target;
   if (await isFile(o.target)) {
+    if (o.planShaping.length) {
+      o.report([
+        {
+          severity: 'error',
+          code: 'E_SAVED_PLAN_FLAGS',
+          summary: `${o.planShaping.join(', ')} cannot be used with a saved plan`,
+          detail: `A saved plan is applied exactly as it was made. Give these options to \`tsinfra plan --out\` instead.`,
+        },
+      ]);
+      return 1;
+    }
     saved = await readPlanFile(o.target);
     dir = saved.configDir;
   }
@@ -48,7 +75,7 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
     o.report(ws.diagnostics);
     return 1;
   }
-  const destroy = o.request.mode === 'destroy';
+  const destroy = (saved?.mode ?? o.request.mode) === 'destroy';
   const run = await Run.begin(ws, { operation: destroy ? 'destroy' : 'apply', lock: o.lock, parallelism: o.parallelism });
   const ac = new AbortController();
   const onSignal = (): void => {
@@ -87,12 +114,10 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
           ]);
           return 1;
         }
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question(
+        const answer = await ask(
           `\n${o.style.bold(destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?')}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
         );
-        rl.close();
-        if (answer.trim() !== 'yes') {
+        if (answer?.trim() !== 'yes') {
           write(`\n${destroy ? 'Destroy' : 'Apply'} cancelled.`);
           return 1;
         }

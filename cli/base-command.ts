@@ -1,11 +1,12 @@
 // What every command shares: --json and --no-color, rendering diagnostics, exit codes.
 // Commands stay thin: parse flags into options, call the engine, hand results to a view.
-import { Command, Flags } from '@oclif/core';
+import { Command, Errors, Flags } from '@oclif/core';
 import type { Diagnostic } from '../plan-engine/diagnostics.js';
 import { DiagnosticError } from '../plan-engine/diagnostics.js';
 import { diagnosticJson, renderDiagnostics } from './views/diagnostics-view.js';
 import { colorWanted, makeStyle, type Style } from './views/style.js';
 import type { VarArg } from '../plan-engine/variables.js';
+import { normalizeArgv } from './plan-flags.js';
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -14,6 +15,12 @@ export abstract class BaseCommand extends Command {
   };
 
   protected sources: ReadonlyMap<string, string> = new Map();
+
+  override async init(): Promise<void> {
+    this.argv = normalizeArgv(this.argv);
+    await super.init();
+  }
+
   protected json = false;
   private styleCache: Style | undefined;
 
@@ -26,7 +33,7 @@ export abstract class BaseCommand extends Command {
     return makeStyle(colorWanted(process.stderr, this.argv.includes('--no-color')));
   }
 
-  /** Prints diagnostics to stderr (or as JSON on stdout with --json when `asJson`). */
+  /** Prints diagnostics to stderr, as JSON with --json. */
   protected report(ds: readonly Diagnostic[]): void {
     if (!ds.length) return;
     if (this.json) {
@@ -66,9 +73,15 @@ export abstract class BaseCommand extends Command {
     return out;
   }
 
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof DiagnosticError) {
       this.report(err.diagnostics);
+      this.exit(1);
+    }
+    // oclif exits 2 on a usage error, but 2 means "changes present" to --detailed-exitcode
+    // users: a typo in a flag must not read as a diff in CI.
+    if (!(err instanceof Errors.ExitError) && err.oclif?.exit === 2) {
+      process.stderr.write(`Error: ${err.message}\n`);
       this.exit(1);
     }
     return super.catch(err);

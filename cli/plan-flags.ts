@@ -16,9 +16,19 @@ export const planFlags = {
   lock: Flags.boolean({ description: 'Lock the state during the run.', default: true, allowNo: true }),
 };
 
-/** oclif's boolean flags do not take `--refresh=false`; accept it as Terraform users type it. */
+/**
+ * Accepts flags as Terraform users type them: `-var x=1` (one dash, as the SPEC
+ * writes it) and `--refresh=false` (oclif's boolean flags take no value).
+ */
 export function normalizeArgv(argv: string[]): string[] {
-  return argv.map((a) => (a === '--refresh=false' ? '--no-refresh' : a === '--refresh=true' ? '--refresh' : a === '--lock=false' ? '--no-lock' : a));
+  return argv.map((arg) => {
+    const a = /^-[a-z][a-z-]+(=.*)?$/.test(arg) ? `-${arg}` : arg;
+    if (a === '--refresh=false') return '--no-refresh';
+    if (a === '--refresh=true') return '--refresh';
+    if (a === '--lock=false') return '--no-lock';
+    if (a === '--lock=true') return '--lock';
+    return a;
+  });
 }
 
 export function planRequest(

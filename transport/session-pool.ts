@@ -25,7 +25,13 @@ export class HostSessionPool implements SessionPool {
 
   private async open(host: string, ctx: EvalContext): Promise<AgentSession> {
     const settings = hostInstances(ctx).get(host);
-    if (!settings) throw new AgentError('E_UNKNOWN_HOST', `${host} is not declared in the configuration`, host);
+    if (!settings) {
+      throw new AgentError(
+        'E_UNKNOWN_HOST',
+        `${host} is not declared in the configuration, but the state has objects on it. Keep its host block until they are destroyed (tsinfra destroy --target ... or remove the resources first), or forget them with tsinfra state rm`,
+        host,
+      );
+    }
     const transport = settings['transport'] === 'local' ? 'local' : 'ssh';
     const conn: HostConnection = {
       address: host,

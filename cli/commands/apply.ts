@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, varFlags } from '../base-command.js';
-import { normalizeArgv, planFlags, planRequest } from '../plan-flags.js';
+import { planFlags, planRequest } from '../plan-flags.js';
 import { applyFlow } from '../apply-flow.js';
 
 export default class Apply extends BaseCommand {
@@ -14,11 +14,21 @@ export default class Apply extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(Apply);
     this.json = flags.json;
+    // With a saved plan, everything that shapes a plan was decided when it was made.
+    const planShaping = [
+      flags.var?.length ? '--var' : '',
+      flags['var-file']?.length ? '--var-file' : '',
+      flags.target?.length ? '--target' : '',
+      flags.replace?.length ? '--replace' : '',
+      flags.destroy ? '--destroy' : '',
+      flags['refresh-only'] ? '--refresh-only' : '',
+      flags.refresh ? '' : '--refresh=false',
+    ].filter(Boolean);
     const code = await applyFlow({
       target: args.target,
+      planShaping,
       vars: this.varArgs(),
       request: planRequest(flags, flags.destroy),
       autoApprove: flags['auto-approve'],

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, varFlags } from '../base-command.js';
-import { normalizeArgv, planFlags, planRequest } from '../plan-flags.js';
+import { planFlags, planRequest } from '../plan-flags.js';
 import { applyFlow } from '../apply-flow.js';
 
 export default class Destroy extends BaseCommand {
@@ -13,11 +13,11 @@ export default class Destroy extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(Destroy);
     this.json = flags.json;
     const code = await applyFlow({
       target: args.dir,
+      planShaping: [],
       vars: this.varArgs(),
       request: planRequest(flags, true),
       autoApprove: flags['auto-approve'],

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, varFlags } from '../base-command.js';
-import { normalizeArgv } from '../plan-flags.js';
+
 import { openWorkspace } from '../../plan-engine/workspace.js';
 import { Run } from '../../plan-engine/run.js';
 import { hasErrors } from '../../plan-engine/diagnostics.js';
@@ -26,7 +26,6 @@ export default class Import extends BaseCommand {
   static override examples = ['<%= config.bin %> import network.front tsi-front-2d8d', "<%= config.bin %> import 'network.lan[1]' tsi-lan-1-9c3e --dir infra"];
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(Import);
     this.json = flags.json;
     const ws = await openWorkspace(flags.dir, this.varArgs());

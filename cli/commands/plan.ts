@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, varFlags } from '../base-command.js';
-import { normalizeArgv, planFlags, planRequest } from '../plan-flags.js';
+import { planFlags, planRequest } from '../plan-flags.js';
 import { openWorkspace } from '../../plan-engine/workspace.js';
 import { Run } from '../../plan-engine/run.js';
 import { hasErrors } from '../../plan-engine/diagnostics.js';
@@ -21,7 +21,6 @@ export default class Plan extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(Plan);
     this.json = flags.json;
     const ws = await openWorkspace(args.dir, this.varArgs());

@@ -27,8 +27,9 @@ import { refreshState, type SessionPool } from './refresh.js';
 import { isObject, valuesEqual, type Value, type ValueObject } from '../values.js';
 import { redactValues, suggest } from '../diagnostics.js';
 import { TSINFRA_VERSION } from '../version.js';
+import { satisfies } from '../version-constraint.js';
 import { evaluateVariables, type InputValue } from '../variables.js';
-import { evaluateHost } from './hosts.js';
+import { evaluateHost, hostInstances } from './hosts.js';
 
 export interface PlanOptions {
   readonly mode: PlanMode;
@@ -48,6 +49,8 @@ export interface PlanResult {
 
 export async function makePlan(config: Config, stored: State | null, options: PlanOptions, sessions: SessionPool | undefined): Promise<PlanResult> {
   const diags = new Diagnostics();
+  checkRequiredVersion(config, diags);
+  if (diags.hasErrors()) return { diagnostics: diags.items };
   const graph = buildConfigGraph(config, diags);
   if (diags.hasErrors()) return { diagnostics: diags.items };
 
@@ -131,6 +134,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     planDeletes(state, options.mode, targetSet, planned, changes);
   }
   checkPreventDestroy(config, changes, ctx, diags);
+  if (!options.validateOnly) checkTransports(changes, ctx, diags);
 
   const outputs = options.mode === 'destroy' ? destroyedOutputs(state) : planOutputs(config, ctx, state, diags, targetSet);
   changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -388,6 +392,38 @@ function planDeletes(state: State, mode: PlanMode, targets: Set<string> | undefi
       sensitivePaths: r.sensitivePaths,
       dependencies: r.dependencies,
       createBeforeDestroy: false,
+    });
+  }
+}
+
+function checkRequiredVersion(config: Config, diags: Diagnostics): void {
+  const attr = config.settings.requiredVersion;
+  if (!attr) return;
+  const ok = typeof attr.expr === 'string' ? satisfies(TSINFRA_VERSION, attr.expr) : undefined;
+  if (ok === undefined) {
+    diags.error('E_INVALID_VERSION_CONSTRAINT', 'required_version must be a version constraint such as ">= 0.1, < 2"', { range: attr.range });
+  } else if (!ok) {
+    diags.error('E_UNSUPPORTED_VERSION', `This configuration needs tsinfra ${String(attr.expr)}; this is tsinfra ${TSINFRA_VERSION}`, {
+      detail: 'Use a tsinfra version that satisfies the constraint, or change required_version.',
+      range: attr.range,
+    });
+  }
+}
+
+/** SSH arrives with the fleet release: until then, refuse at plan time rather than halfway through an apply. */
+function checkTransports(changes: readonly Change[], ctx: EvalContext, diags: Diagnostics): void {
+  const hosts = hostInstances(ctx);
+  const reported = new Set<string>();
+  for (const c of changes) {
+    if (c.action === 'no-op' || reported.has(c.host) || !providerFor(c.type)?.usesAgent) continue;
+    const h = hosts.get(c.host);
+    if (!h || h['transport'] === 'local') continue;
+    reported.add(c.host);
+    const decl = ctx.config.hosts.get(String(h['name']));
+    diags.error('E_TRANSPORT_UNAVAILABLE', `${c.host} is reached over SSH, which this version of tsinfra cannot do yet`, {
+      detail: 'Use transport = "local" to manage this machine.',
+      address: c.host,
+      ...(decl ? { range: decl.range } : {}),
     });
   }
 }

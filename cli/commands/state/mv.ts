@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { normalizeArgv } from '../../plan-flags.js';
+
 import { cloneState, findResource, moveResource, type State } from '../../../state/model.js';
 import type { Diagnostic } from '../../../plan-engine/diagnostics.js';
 import type { ResourceInstanceAddr } from '../../../plan-engine/addresses.js';
@@ -29,7 +29,6 @@ export default class StateMv extends BaseCommand {
   ];
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(StateMv);
     this.json = flags.json;
     const problems: Diagnostic[] = [];

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { text as streamText } from 'node:stream/consumers';
 import { BaseCommand } from '../../base-command.js';
-import { normalizeArgv } from '../../plan-flags.js';
+
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../../plan-engine/diagnostics.js';
 import { parseStateFile } from '../../../state/statefile.js';
 import { StateKey } from '../../../state/encryption.js';
@@ -48,7 +48,6 @@ export default class StatePush extends BaseCommand {
   static override examples = ['<%= config.bin %> state pull > s.json && $EDITOR s.json && <%= config.bin %> state push s.json'];
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { args, flags } = await this.parse(StatePush);
     this.json = flags.json;
     const source = args.file === '-' ? 'standard input' : args.file;

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { normalizeArgv } from '../../plan-flags.js';
+
 import { cloneState, removeResource } from '../../../state/model.js';
 import type { Diagnostic } from '../../../plan-engine/diagnostics.js';
 import { isDiagnostic, noMatch, parseAddressArg, selectInstances } from '../../state-selection.js';
@@ -17,7 +17,6 @@ export default class StateRm extends BaseCommand {
   static override examples = ['<%= config.bin %> state rm network.front', "<%= config.bin %> state rm 'tsinfra_data.x[0]' tsinfra_data.y"];
 
   async run(): Promise<void> {
-    this.argv = normalizeArgv(this.argv);
     const { argv, flags } = await this.parse(StateRm);
     this.json = flags.json;
     const dryRun = flags['dry-run'];
