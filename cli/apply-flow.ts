@@ -8,8 +8,7 @@ import { Run, type PlanRequest } from '../plan-engine/run.js';
 import { openWorkspace } from '../plan-engine/workspace.js';
 import type { InputValue, VarArg } from '../plan-engine/variables.js';
 import { hasErrors, type Diagnostic } from '../plan-engine/diagnostics.js';
-import { progressHooks, summaryLine } from './views/apply-view.js';
-import { formatValue, renderPlan } from './views/plan-view.js';
+import { humanApplyView, jsonApplyView } from './views/apply-view.js';
 import type { Style } from './views/style.js';
 
 export interface ApplyFlowOptions {
@@ -52,6 +51,7 @@ async function ask(question: string): Promise<string | undefined> {
 /** Returns the exit code. */
 export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
   const write = (line: string): void => void process.stdout.write(line + '\n');
+  const view = o.json ? jsonApplyView(write) : humanApplyView(write, o.style);
   let saved: Plan | undefined;
   let dir = o.target;
   if (await isFile(o.target)) {
@@ -100,15 +100,17 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
     if (hasErrors(planned.diagnostics) || !planned.plan) return 1;
     const plan: Plan = saved ?? planned.plan;
     if (!saved) {
-      write(renderPlan(plan, o.style));
+      view.plan(plan);
       if (!hasChanges(plan)) return 0;
       if (!o.autoApprove) {
-        if (!process.stdin.isTTY) {
+        if (!process.stdin.isTTY || o.json) {
           o.report([
             {
               severity: 'error',
               code: 'E_APPROVAL_REQUIRED',
-              summary: `${destroy ? 'destroy' : 'apply'} needs approval, and there is no terminal to ask on`,
+              summary: o.json
+                ? `${destroy ? 'destroy' : 'apply'} --json needs --auto-approve or a saved plan`
+                : `${destroy ? 'destroy' : 'apply'} needs approval, and there is no terminal to ask on`,
               detail: 'Run it with --auto-approve, or save a plan with `tsinfra plan --out FILE` and apply that file.',
             },
           ]);
@@ -118,21 +120,16 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
           `\n${o.style.bold(destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?')}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
         );
         if (answer?.trim() !== 'yes') {
-          write(`\n${destroy ? 'Destroy' : 'Apply'} cancelled.`);
+          view.cancelled(destroy);
           return 1;
         }
         write('');
       }
     }
     const hosts = new Set(plan.changes.map((c) => c.host));
-    const result = await run.apply(plan, planned.context, progressHooks(write, o.style, hosts.size > 1), ac.signal);
+    const result = await run.apply(plan, planned.context, view.hooks(hosts.size > 1), ac.signal);
     o.report(result.diagnostics);
-    write('\n' + summaryLine(result.summary, destroy, o.style));
-    const outputs = Object.entries(result.state.outputs);
-    if (outputs.length && !destroy) {
-      write('\nOutputs:\n');
-      for (const [k, v] of outputs.sort()) write(`${k} = ${formatValue(v.value as never, v.sensitive)}`);
-    }
+    view.done(result, destroy);
     return result.summary.failed > 0 || hasErrors(result.diagnostics) ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);

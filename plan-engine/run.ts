@@ -1,7 +1,7 @@
 // One run against a workspace: takes the state lock, opens host sessions on demand,
 // plans, applies, and releases everything at the end. The CLI's plan, apply and
 // destroy commands are thin layers over this.
-import { Diagnostics, DiagnosticError, type Diagnostic } from './diagnostics.js';
+import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import type { Backend, LockHandle } from '../state/backend.js';
 import { StateWriter } from '../state/state-writer.js';
 import type { State } from '../state/model.js';
@@ -92,8 +92,4 @@ export class Run {
     await this.sessions.close();
     await this.lock?.unlock();
   }
-}
-
-export function assertNoErrors(ds: readonly Diagnostic[]): void {
-  if (ds.some((d) => d.severity === 'error')) throw new DiagnosticError(ds);
 }

@@ -68,7 +68,7 @@ export const networkProvider: ResourceProvider = {
     return out;
   },
 
-  plan(raw, prior, ctx) {
+  plan(raw, _prior, ctx) {
     const c = raw as NetworkConfig & ValueObject;
     const name = (c.name as string | undefined) ?? defaultObjectName(ctx.name, ctx.instanceKey);
     const subnet = typeof c.subnet === 'string' ? parseCanonicalCidr(c.subnet) : undefined;
@@ -84,7 +84,8 @@ export const networkProvider: ResourceProvider = {
       internal,
       mtu: c.mtu ?? 1500,
       bridge,
-      id: prior && prior['bridge'] === bridge ? prior['id']! : bridge,
+      // The id is the bridge's name: known at plan time, so references to it need not wait.
+      id: bridge,
     };
   },
 

@@ -10,7 +10,8 @@ export default class GraphCommand extends BaseCommand {
   static override args = { dir: Args.directory({ description: 'Configuration directory.', default: '.' }) };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(GraphCommand);
+    const { args, flags } = await this.parse(GraphCommand);
+    this.json = flags.json;
     const ws = await openWorkspace(args.dir, []);
     this.sources = ws.sources;
     const diags = new Diagnostics().append(ws.diagnostics);
@@ -20,6 +21,14 @@ export default class GraphCommand extends BaseCommand {
       this.exit(1);
     }
     const shapes: Record<string, string> = { var: 'note', local: 'note', host: 'box3d', resource: 'box', output: 'note' };
+    if (this.json) {
+      this.outJson({
+        format_version: '1.0',
+        nodes: [...g.vertices()].sort().map((v) => ({ id: v, kind: nodeKind(v) })),
+        edges: [...g.vertices()].sort().flatMap((v) => [...g.dependencies(v)].sort().map((d) => ({ from: v, to: d }))),
+      });
+      return;
+    }
     this.out(toDot(g, { label: (v) => v, attrs: (v) => ({ shape: shapes[nodeKind(v)] ?? 'box' }) }));
   }
 }

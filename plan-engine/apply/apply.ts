@@ -31,7 +31,8 @@ interface OpNode {
 
 export interface ApplyHooks {
   start?(change: Change, op: Operation): void;
-  complete?(change: Change, op: Operation, seconds: number): void;
+  /** `id`: the object's id after the operation, when it has one. */
+  complete?(change: Change, op: Operation, seconds: number, id?: string): void;
   failed?(change: Change, op: Operation, diagnostic: Diagnostic): void;
   skipped?(change: Change, op: Operation, because: string): void;
 }
@@ -151,7 +152,8 @@ export async function applyPlan(
         if (op === 'create') summary.added++;
         else if (op === 'update') summary.changed++;
         else summary.destroyed++;
-        hooks.complete?.(change, op, (performance.now() - t0) / 1000);
+        const id = newAttrs?.['id'];
+        hooks.complete?.(change, op, (performance.now() - t0) / 1000, typeof id === 'string' ? id : undefined);
         return 'ok';
       } catch (e) {
         const d = failureDiagnostic(change, op, e);

@@ -1,6 +1,6 @@
 // Syntax parsing of one HCL file through `@cdktf/hcl2json` (a Go/WASM program), plus
 // the expression ASTs of every `${...}` template the file holds. This is the costly
-// part of loading (see MEASURED.md), which is why it is kept free of anything else:
+// part of loading (about 0.14 ms per resource and 0.1 ms per expression), which is why it is kept free of anything else:
 // it runs in worker threads for big configurations and its result is cached by the
 // file's content hash.
 import { hcl2json } from './hcl2json.js';

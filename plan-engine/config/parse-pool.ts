@@ -1,5 +1,5 @@
 // Parses many HCL sources on worker threads. hcl2json costs ~0.14 ms per resource on
-// one thread (MEASURED.md), so big configurations are split into chunks on top-level
+// one thread (measured: 1.4 s warm for 10,000 resources), so big configurations are split into chunks on top-level
 // block boundaries and spread over one worker per core.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

@@ -9,10 +9,6 @@ export type Reason =
   | 'no-config' // no longer in the configuration
   | 'drift'; // the object is gone or differs on the host
 
-export function isReplace(a: Action): boolean {
-  return a === 'delete-then-create' || a === 'create-then-delete';
-}
-
 /** The symbol shown in front of a change, as Terraform users know them. */
 export function actionSymbol(a: Action): string {
   switch (a) {

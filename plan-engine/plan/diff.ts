@@ -33,7 +33,7 @@ export function diffInstance(d: DiffInput): Change {
   // ignore_changes keeps the recorded values of the named configuration attributes.
   const config = applyIgnoreChanges(d.decl, d.config, before);
   let after = provider.plan(config, before, pctx);
-  const cbd = literalLifecycle(d, 'createBeforeDestroy');
+  const cbd = createBeforeDestroy(d);
   const base = {
     address: d.address,
     type: d.decl.addr.type,
@@ -120,14 +120,15 @@ function applyIgnoreChanges(decl: ResourceDecl, after: ValueObject, before: Valu
   return out;
 }
 
-function literalLifecycle(d: DiffInput, key: 'createBeforeDestroy' | 'preventDestroy'): boolean {
-  const attr = d.decl.lifecycle[key];
+/** Evaluates lifecycle.create_before_destroy (an expression, usually a literal). */
+function createBeforeDestroy(d: DiffInput): boolean {
+  const attr = d.decl.lifecycle.createBeforeDestroy;
   if (!attr) return false;
   const r = evaluate(attr.expr, d.ctx.scope(), { range: attr.range, address: d.address });
   d.diags.append(r.diagnostics);
   if (typeof r.value !== 'boolean') {
     if (!r.diagnostics.length)
-      d.diags.error('E_TYPE_MISMATCH', `lifecycle.${key === 'createBeforeDestroy' ? 'create_before_destroy' : 'prevent_destroy'} must be true or false`, {
+      d.diags.error('E_TYPE_MISMATCH', 'lifecycle.create_before_destroy must be true or false', {
         range: attr.range,
         address: d.address,
       });

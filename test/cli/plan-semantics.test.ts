@@ -205,6 +205,22 @@ resource "tsinfra_data" "other" {
     assert.match(refused.stderr, /E_PLAN_STALE/);
   });
 
+  test('with TSINFRA_STATE_KEY a saved plan is sealed, and needs the key to apply', async () => {
+    const cfg = await workspace({
+      'main.hcl': 'variable "pw" {\n  sensitive = true\n}\nresource "tsinfra_data" "x" {\n  host  = host.local\n  input = var.pw\n}\n',
+    });
+    const env = { TSINFRA_VAR_pw: 'hunter2-secret', TSINFRA_STATE_KEY: 'correct horse battery staple' };
+    const planFile = join(cfg.dir, 'sealed.tsplan');
+    assert.equal((await tsinfra(['plan', '--out', planFile, cfg.dir], { env })).code, 0);
+    assert.doesNotMatch(await readFile(planFile, 'utf8'), /hunter2/);
+    const noKey = await tsinfra(['apply', planFile]);
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /E_PLAN_KEY_REQUIRED/);
+    const a = await tsinfra(['apply', planFile], { env });
+    assert.equal(a.code, 0, a.stderr + a.stdout);
+    assert.doesNotMatch(await readFile(join(cfg.dir, '.tsinfra', 'state.json'), 'utf8'), /hunter2/);
+  });
+
   test('sensitive values are never printed', async () => {
     const cfg = await workspace({
       'main.hcl': `
