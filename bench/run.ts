@@ -241,12 +241,7 @@ async function runAll(bench: Bench, opts: Options, work: string, haveTf: boolean
     skipped,
   );
   await bench.compare('plan 10,000, no state, warm cache', opts.runs, jobs(tsPlan(10000, 1, toAdd(10000)), tfPlan(10000, 1, toAdd(10000))), skipped);
-  await bench.compare(
-    'plan 10,000 in 10 files, cold cache',
-    opts.runs,
-    jobs(tsPlan(10000, 10, toAdd(10000), true), tfPlan(10000, 10, toAdd(10000))),
-    skipped,
-  );
+  await bench.compare('plan 10,000 in 10 files, cold cache', opts.runs, jobs(tsPlan(10000, 10, toAdd(10000), true), tfPlan(10000, 10, toAdd(10000))), skipped);
 
   // ---- 2. apply 1,000 from nothing (each run starts without state) ----
   const ts1k = dir('tsinfra', 1000);

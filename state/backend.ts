@@ -95,7 +95,9 @@ export class StateLockedError extends DiagnosticError {
 
 function lockedDiagnostic(lock: LockInfo, where: string, holderGone: boolean): Diagnostic {
   const holder = `${lock.who} (pid ${lock.pid}, tsinfra ${lock.version})`;
-  const unlock = `tsinfra force-unlock ${lock.id}`;
+  // For the local backend, name the configuration directory so the command works from anywhere.
+  const dir = /^(.*)\/\.tsinfra\/state\.lock$/.exec(where)?.[1];
+  const unlock = `tsinfra force-unlock ${dir ? `--dir ${dir} ` : ''}${lock.id}`;
   const summary = holderGone
     ? `State is locked by ${lock.who} for "${lock.operation}" since ${lock.created}, ` +
       `but that process (pid ${lock.pid}) seems to have died; lock ID ${lock.id}`

@@ -8,7 +8,10 @@ export default class Destroy extends BaseCommand {
   static override args = { dir: Args.directory({ description: 'Configuration directory.', default: '.' }) };
   static override flags = {
     ...varFlags,
-    ...planFlags,
+    target: planFlags.target,
+    refresh: planFlags.refresh,
+    parallelism: planFlags.parallelism,
+    lock: planFlags.lock,
     'auto-approve': Flags.boolean({ description: 'Destroy without asking for confirmation.', default: false }),
   };
 
@@ -19,7 +22,7 @@ export default class Destroy extends BaseCommand {
       target: args.dir,
       planShaping: [],
       vars: this.varArgs(),
-      request: planRequest(flags, true),
+      request: planRequest({ ...flags, 'refresh-only': false }, true),
       autoApprove: flags['auto-approve'],
       parallelism: flags.parallelism,
       lock: flags.lock,

@@ -11,7 +11,10 @@ export default class Output extends BaseCommand {
     name: Args.string({ description: 'One output to print.' }),
   };
   static override flags = {
-    raw: Flags.boolean({ description: 'Print a string output as is, without quotes (for scripts).', default: false }),
+    raw: Flags.boolean({
+      description: 'Print a string output as is, without quotes (for scripts). With NAME, --raw and --json print the value even when it is sensitive.',
+      default: false,
+    }),
     dir: Flags.directory({ description: 'Configuration directory.', default: '.' }),
   };
 

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { readPlanFile } from '../../plan-engine/plan/plan-file.js';
 import { LocalBackend } from '../../state/local-backend.js';
@@ -8,7 +8,8 @@ import { renderState } from '../views/state-view.js';
 
 export default class Show extends BaseCommand {
   static override summary = 'Show the state, or a saved plan file.';
-  static override args = { file: Args.string({ description: 'A plan file saved with plan --out. Without it: the state of the current directory.' }) };
+  static override args = { file: Args.string({ description: 'A plan file saved with plan --out. Without it: the state of --dir.' }) };
+  static override flags = { dir: Flags.directory({ description: 'Configuration directory whose state to show.', default: '.' }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Show);
@@ -19,7 +20,7 @@ export default class Show extends BaseCommand {
       else this.out(renderPlan(plan, this.style));
       return;
     }
-    const state = await new LocalBackend({ dir: process.cwd() }).readState();
+    const state = await new LocalBackend({ dir: flags.dir }).readState();
     if (this.json) this.outJson(stateJson(state));
     else this.out(renderState(state, this.style));
   }

@@ -30,7 +30,8 @@ export function humanApplyView(write: (line: string) => void, style: Style): App
       const prefix = (c: Change): string => style.bold(`${multiHost ? `${c.host}: ` : ''}${c.address}:`);
       return {
         start: (c, op) => write(`${prefix(c)} ${VERB[op][0]}`),
-        complete: (c, op, s, id) => write(`${prefix(c)} ${VERB[op][1]} after ${s < 10 ? s.toFixed(1) : Math.round(s)}s${id && op !== 'delete' ? ` [id=${id}]` : ''}`),
+        complete: (c, op, s, id) =>
+          write(`${prefix(c)} ${VERB[op][1]} after ${s < 10 ? s.toFixed(1) : Math.round(s)}s${id && op !== 'delete' ? ` [id=${id}]` : ''}`),
         failed: (c, op, d) => write(`${prefix(c)} ${style.red(`${VERB[op][2]} failed:`)} ${d.detail ?? d.summary}`),
         skipped: (c, _op, because) => write(`${prefix(c)} ${style.yellow('Skipped')} because ${because} failed`),
       };
@@ -66,7 +67,9 @@ export function jsonApplyView(write: (line: string) => void): ApplyView {
 
 export function summaryLine(s: ApplySummary, destroy: boolean, style: Style): string {
   const ok = s.failed === 0;
-  const head = ok ? style.green(style.bold(destroy ? 'Destroy complete!' : 'Apply complete!')) : style.red(style.bold(destroy ? 'Destroy failed.' : 'Apply failed.'));
+  const head = ok
+    ? style.green(style.bold(destroy ? 'Destroy complete!' : 'Apply complete!'))
+    : style.red(style.bold(destroy ? 'Destroy failed.' : 'Apply failed.'));
   const counts = destroy ? `Resources: ${s.destroyed} destroyed.` : `Resources: ${s.added} added, ${s.changed} changed, ${s.destroyed} destroyed.`;
   const extra = ok ? '' : ` ${s.failed} failed, ${s.skipped} skipped.`;
   return `${head} ${counts}${extra}`;

@@ -78,9 +78,7 @@ export function renderChange(c: Change, style: Style): string {
   const before = flatten(c.before ?? undefined);
   const after = flatten(c.after ?? undefined);
   const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-  const shown = paths.filter((p) =>
-    c.action === 'create' ? after.get(p) !== null : c.action === 'delete' || !valuesEqual(before.get(p), after.get(p)),
-  );
+  const shown = paths.filter((p) => (c.action === 'create' ? after.get(p) !== null : c.action === 'delete' || !valuesEqual(before.get(p), after.get(p))));
   const width = Math.max(0, ...shown.map((p) => p.length));
   let hidden = 0;
   for (const p of paths) {
@@ -94,8 +92,7 @@ export function renderChange(c: Change, style: Style): string {
       // As Terraform: a new object's unset (null) attributes are not worth a line.
       if (a === null || a === undefined) continue;
       lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}`);
-    }
-    else if (c.action === 'delete') lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}`);
+    } else if (c.action === 'delete') lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}`);
     else if (b === undefined || b === null) {
       if (a === undefined || a === null) hidden++;
       else lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}${forces}`);

@@ -57,7 +57,10 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     return locateHcl(name, source);
   });
 
-  const parsed = await parseHclFiles(dir, files.hcl.map((name, i) => ({ name, source: hclSources[i]!, located: located[i]! })));
+  const parsed = await parseHclFiles(
+    dir,
+    files.hcl.map((name, i) => ({ name, source: hclSources[i]!, located: located[i]! })),
+  );
   const decls: FileDecls[] = [];
   files.hcl.forEach((name, i) => {
     const r = parsed[i]!;

@@ -4,7 +4,7 @@
 // holds what the state holds, secrets included: it is written 0600, and when
 // TSINFRA_STATE_KEY is set the whole plan is sealed with it (AES-256-GCM), as the
 // state's sensitive values are.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DiagnosticError } from '../diagnostics.js';
 import { decodeValue, encodeValue, type Value } from '../values.js';
@@ -35,8 +35,13 @@ export async function writePlanFile(path: string, plan: Plan, key: StateKey | un
     doc = { ...head, encryption: cipher.header(), sealed: cipher.seal(body, SEALED_LOCATION) };
   }
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(doc), { mode: 0o600 });
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, JSON.stringify(doc), { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw fail('E_PLAN_FILE', `Cannot write plan file ${path}`, (e as Error).message);
+  }
 }
 
 export async function readPlanFile(path: string, key: StateKey | undefined = StateKey.fromEnv()): Promise<Plan> {
@@ -54,7 +59,11 @@ export async function readPlanFile(path: string, key: StateKey | undefined = Sta
   }
   const head = parsed as { format?: unknown; version?: unknown; tsinfraVersion?: unknown };
   if (head?.format === PLAN_FILE_FORMAT && typeof head.version === 'number' && head.version !== PLAN_FILE_VERSION) {
-    throw fail('E_PLAN_VERSION', `Plan file ${path} has format version ${head.version}`, `This is tsinfra ${TSINFRA_VERSION}, which reads format ${PLAN_FILE_VERSION}: make a new plan.`);
+    throw fail(
+      'E_PLAN_VERSION',
+      `Plan file ${path} has format version ${head.version}`,
+      `This is tsinfra ${TSINFRA_VERSION}, which reads format ${PLAN_FILE_VERSION}: make a new plan.`,
+    );
   }
   const r = planFileSchema.safeParse(parsed);
   if (!r.success) throw fail('E_PLAN_FILE', `${path} is not a tsinfra plan file`, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

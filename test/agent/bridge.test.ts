@@ -109,7 +109,7 @@ describe('network (bridge) on the real kernel', () => {
     assert.equal((await linkOf(agent, 'tsi-front-1'))?.mtu, planned['mtu']);
   });
 
-  test('create refuses a bridge of that name that carries another address (another configuration\'s)', async () => {
+  test("create refuses a bridge of that name that carries another address (another configuration's)", async () => {
     await inNetns(agent.netns, ['ip', 'link', 'add', 'tsi-other-1', 'type', 'bridge']);
     await inNetns(agent.netns, ['ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'tsi-other-1']);
     await rejectsWith(apply(agent, 'create', null, { ...planned, bridge: 'tsi-other-1', id: 'tsi-other-1' }), 'E_ALREADY_EXISTS');

@@ -185,6 +185,18 @@ resource "tsinfra_data" "other" {
     assert.match(r.stdout, /Plan: 1 to add, 0 to change, 1 to destroy\./);
   });
 
+  test('--target on a resource whose count went down destroys the instances beyond it', async () => {
+    const cfg = await workspace({
+      'main.hcl': 'resource "tsinfra_data" "x" {\n  count = 3\n  host  = host.local\n}\nresource "tsinfra_data" "y" {\n  host = host.local\n}\n',
+    });
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    await cfg.write('main.hcl', 'resource "tsinfra_data" "x" {\n  count = 2\n  host  = host.local\n}\n');
+    const p = await tsinfra(['plan', '--target', 'tsinfra_data.x', cfg.dir]);
+    assert.match(p.stdout, /# tsinfra_data\.x\[2\] will be destroyed/);
+    assert.doesNotMatch(p.stdout, /tsinfra_data\.y/);
+    assert.match(p.stdout, /Plan: 0 to add, 0 to change, 1 to destroy\./);
+  });
+
   test('saved plans apply exactly, and are refused once the state moved on', async () => {
     const cfg = await workspace({ 'main.hcl': 'resource "tsinfra_data" "x" {\n  host  = host.local\n  input = "1"\n}\n' });
     const planFile = join(cfg.dir, 'first.tsplan');

@@ -149,7 +149,7 @@ describe('local backend: locking', () => {
       assert.equal(e.lock.id, held.info.id);
       assert.equal(e.holderGone, false);
       for (const part of [held.info.who, held.info.created, '"plan"', held.info.id]) assert.ok(e.message.includes(part), part);
-      assert.ok(e.diagnostics[0]?.detail?.includes(`tsinfra force-unlock ${held.info.id}`));
+      assert.ok(e.diagnostics[0]?.detail?.includes(`tsinfra force-unlock --dir ${dir} ${held.info.id}`), e.diagnostics[0]?.detail);
       return true;
     });
     await held.unlock();
