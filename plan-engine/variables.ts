@@ -148,12 +148,10 @@ export async function evaluateVariables(
         const c = convertToType(value, t.type);
         if (c.diagnostics.length) {
           for (const d of c.diagnostics) {
-            diags.add({
-              ...d,
-              address,
-              range: input?.range ?? decl.default?.range ?? decl.range,
-              detail: `${d.detail ?? ''} (value from ${input?.source ?? 'the default'})`.trim(),
-            });
+            // A value from the command line or the environment has no range of its own: point at the declaration.
+            const range = input ? (input.range ?? decl.range) : (decl.default?.range ?? decl.range);
+            const located: Diagnostic = { ...d, address, range, detail: `${d.detail ?? ''} (value from ${input?.source ?? 'the default'})`.trim() };
+            diags.add(decl.sensitive ? redactValues(located) : located);
           }
           continue;
         }

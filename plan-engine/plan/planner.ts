@@ -274,14 +274,16 @@ function planResource(
     checkIgnoreChanges(decl, provider, addr.key, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
-      diags.add({
+      const found: Diagnostic = {
         severity: d.severity ?? 'error',
         code: d.code,
         summary: d.summary,
         ...(d.detail ? { detail: d.detail } : {}),
         address: addr.key,
         range: rangeForPath(decl, d.path),
-      });
+      };
+      // Checks quote values (a gateway outside its subnet): never those of a secret.
+      diags.add(body.sensitivePaths.length ? redactValues(found) : found);
     }
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
     const prior = recorded.find((r) => r.address === addr.key);

@@ -300,6 +300,18 @@ output "leak" {
     for (const text of [p.stdout, p.stderr, ok.stdout, bad.stdout, bad.stderr]) assert.doesNotMatch(text, /hunter2/);
   });
 
+  test('a sensitive variable with a value of the wrong type is refused without quoting it', async () => {
+    const cfg = await workspace({
+      'main.hcl':
+        'variable "port" {\n  type      = number\n  sensitive = true\n}\nresource "tsinfra_data" "x" {\n  host  = host.local\n  input = var.port\n}\n',
+    });
+    const r = await tsinfra(['plan', cfg.dir], { env: { TSINFRA_VAR_port: 'secretval' } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /E_TYPE_MISMATCH|E_INVALID/);
+    assert.match(r.stderr, /on main\.hcl line 1/);
+    assert.doesNotMatch(r.stderr + r.stdout, /secretval/);
+  });
+
   test('variables: environment < auto file < --var-file < --var, and validation blocks run', async () => {
     const cfg = await workspace({
       'main.hcl': `

@@ -252,7 +252,7 @@ describe('local backend: locking across processes', () => {
       assert.ok(e instanceof StateLockedError);
       assert.equal(e.holderGone, true);
       assert.match(e.message, /seems to have died/);
-      assert.ok(e.diagnostics[0]?.detail?.includes(`tsinfra force-unlock ${info.id}`));
+      assert.ok(e.diagnostics[0]?.detail?.includes(`tsinfra force-unlock --dir ${dir} ${info.id}`), e.diagnostics[0]?.detail);
       return true;
     });
     assert.ok(existsSync(b.lockPath), 'never broken automatically');
