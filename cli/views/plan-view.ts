@@ -1,6 +1,7 @@
 // Human rendering of a plan, as the SPEC shows: one block per changed resource,
 // attributes sorted and flattened to paths (`resources.memory`), unchanged ones
 // summarised, `# forces replacement` on the attributes that force it, a totals line.
+import { parseResourceInstanceAddr } from '../../plan-engine/addresses.js';
 import { actionSymbol } from '../../plan-engine/plan/action.js';
 import { countChanges, type Change, type Drift, type Plan } from '../../plan-engine/plan/model.js';
 import { isObject, isUnknown, valuesEqual, type Value, type ValueObject } from '../../plan-engine/values.js';
@@ -114,6 +115,8 @@ export function renderDrift(drift: readonly Drift[], style: Style): string {
       continue;
     }
     lines.push(`  # ${d.address} has changed`);
+    const addr = parseResourceInstanceAddr(d.address);
+    if (addr) lines.push(`  ${style.yellow('~')} resource "${addr.type}" "${addr.name}" {`);
     const before = flatten(d.before);
     const after = flatten(d.after as ValueObject);
     for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
@@ -123,6 +126,7 @@ export function renderDrift(drift: readonly Drift[], style: Style): string {
       const sens = isSensitive(p, d.sensitivePaths);
       lines.push(`      ${style.yellow('~')} ${p} = ${formatValue(b, sens)} -> ${formatValue(a, sens)}`);
     }
+    if (addr) lines.push('    }');
   }
   lines.push('');
   return lines.join('\n') + '\n';

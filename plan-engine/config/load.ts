@@ -106,7 +106,6 @@ export function merge(dir: string, files: string[], hash: string, all: readonly 
     }
     map.set(key, decl);
   };
-  let settingsFrom: string | undefined;
   for (const f of all) {
     for (const v of f.variables) once(variables, v.name, `var.${v.name}`, 'variable', v);
     for (const l of f.locals) once(locals, l.name, `local.${l.name}`, 'local value', l);
@@ -114,16 +113,20 @@ export function merge(dir: string, files: string[], hash: string, all: readonly 
     for (const r of f.resources) once(resources, r.addr.key, r.addr.key, 'resource', r);
     for (const o of f.outputs) once(outputs, o.name, `output.${o.name}`, 'output', o);
     moved.push(...f.moved);
+    // Several tsinfra blocks merge, as Terraform's terraform blocks do; each setting once.
     for (const s of f.settings) {
-      if (settingsFrom !== undefined) {
-        diags.error('E_DUPLICATE', 'Duplicate tsinfra settings block', {
-          detail: `A tsinfra block was already declared in ${settingsFrom}.`,
-          ...(s.backend ? { range: s.backend.range } : {}),
+      if (s.backend && settings.backend) {
+        diags.error('E_DUPLICATE', 'The backend is declared twice', {
+          detail: `It was already declared at ${settings.backend.range.file}:${settings.backend.range.start.line}.`,
+          range: s.backend.range,
         });
-        continue;
-      }
-      settingsFrom = f.file;
-      settings = s;
+      } else if (s.backend) settings = { ...settings, backend: s.backend };
+      if (s.requiredVersion && settings.requiredVersion) {
+        diags.error('E_DUPLICATE', 'required_version is declared twice', {
+          detail: `It was already declared at ${settings.requiredVersion.range.file}:${settings.requiredVersion.range.start.line}.`,
+          range: s.requiredVersion.range,
+        });
+      } else if (s.requiredVersion) settings = { ...settings, requiredVersion: s.requiredVersion };
     }
   }
   return { dir, files, hash, variables, locals, hosts, resources, outputs, moved, settings };
