@@ -5,8 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentDirs, createNetns, deleteNetns, inNetns } from '../agent/throwaway-netns.js';
-import { configDir, tsinfra } from './cli-harness.js';
+import { inNetns } from '../agent/throwaway-netns.js';
+import { openLab, type Lab } from './lab-workspace.js';
+import { tsinfra } from './cli-harness.js';
 import { interfaceName } from '../../providers/names.js';
 
 function config(netns: string): string {
@@ -42,29 +43,20 @@ resource "network" "d" {
 }
 
 describe('apply with a failing change', () => {
-  let netns: string;
-  let cfg: Awaited<ReturnType<typeof configDir>>;
-  let env: NodeJS.ProcessEnv;
-  let removeDirs: () => Promise<void>;
+  let lab: Lab;
   const blocker = interfaceName('b');
 
   before(async () => {
-    netns = await createNetns();
-    const dirs = await agentDirs();
-    env = dirs.env;
-    removeDirs = dirs.remove;
-    cfg = await configDir({ 'main.hcl': config(netns) });
+    lab = await openLab((ns) => ({ 'main.hcl': config(ns) }));
     // A link that is not a bridge, with the name network.b will want: its creation fails.
-    await inNetns(netns, ['ip', 'link', 'add', blocker, 'type', 'veth', 'peer', 'name', 'tsi-peer']);
+    await inNetns(lab.netns, ['ip', 'link', 'add', blocker, 'type', 'veth', 'peer', 'name', 'tsi-peer']);
   });
   after(async () => {
-    await deleteNetns(netns);
-    await cfg.remove();
-    await removeDirs();
+    await lab.close();
   });
 
   test('dependents are skipped, independent changes complete and are recorded', async () => {
-    const r = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const r = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /network\.b: Creation failed: .*already exists/);
     assert.match(r.stdout, /tsinfra_data\.uses_b: Skipped because network\.b failed/);
@@ -72,7 +64,7 @@ describe('apply with a failing change', () => {
     assert.match(r.stdout, /network\.d: Creation complete/);
     assert.match(r.stdout, /Apply failed\. Resources: 2 added, 0 changed, 0 destroyed\. 1 failed, 1 skipped\./);
     assert.match(r.stderr, /E_ALREADY_EXISTS/);
-    const state = JSON.parse(await readFile(join(cfg.dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: { address: string }[] };
+    const state = JSON.parse(await readFile(join(lab.cfg.dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: { address: string }[] };
     assert.deepEqual(
       state.resources.map((x) => x.address),
       ['network.a', 'network.d'],
@@ -80,11 +72,11 @@ describe('apply with a failing change', () => {
   });
 
   test('once the cause is gone, the next apply finishes the job', async () => {
-    await inNetns(netns, ['ip', 'link', 'del', blocker]);
-    const r = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    await inNetns(lab.netns, ['ip', 'link', 'del', blocker]);
+    const r = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Resources: 2 added, 0 changed, 0 destroyed\./);
-    const d = await tsinfra(['destroy', '--auto-approve', cfg.dir], { env });
+    const d = await tsinfra(['destroy', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(d.code, 0, d.stderr);
   });
 });

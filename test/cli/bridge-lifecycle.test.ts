@@ -4,8 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentDirs, createNetns, deleteNetns, inNetns } from '../agent/throwaway-netns.js';
-import { configDir, tsinfra } from './cli-harness.js';
+import { inNetns } from '../agent/throwaway-netns.js';
+import { openLab, type Lab } from './lab-workspace.js';
+import { tsinfra } from './cli-harness.js';
 import { interfaceName } from '../../providers/names.js';
 
 function config(netns: string, network: string): string {
@@ -44,106 +45,97 @@ async function natRules(netns: string): Promise<string> {
 }
 
 describe('bridge network lifecycle through the CLI', () => {
-  let netns: string;
-  let cfg: Awaited<ReturnType<typeof configDir>>;
-  let env: NodeJS.ProcessEnv;
-  let removeDirs: () => Promise<void>;
+  let lab: Lab;
   const bridge = interfaceName('front');
 
   before(async () => {
-    netns = await createNetns();
-    const dirs = await agentDirs();
-    env = dirs.env;
-    removeDirs = dirs.remove;
-    cfg = await configDir({ 'main.hcl': config(netns, front('10.77.0.0/24', 1500)) });
+    lab = await openLab((ns) => ({ 'main.hcl': config(ns, front('10.77.0.0/24', 1500)) }));
   });
   after(async () => {
-    await deleteNetns(netns);
-    await cfg.remove();
-    await removeDirs();
+    await lab.close();
   });
 
   test('apply creates the bridge, its address and the NAT rule', async () => {
-    const r = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const r = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /network\.front: Creating\.\.\./);
     assert.match(r.stdout, /network\.front: Creation complete after/);
     assert.match(r.stdout, /Apply complete! Resources: 1 added, 0 changed, 0 destroyed\./);
-    assert.equal((await linkJson(netns, bridge))?.mtu, 1500);
-    const addr = await inNetns(netns, ['ip', '-4', '-o', 'addr', 'show', 'dev', bridge]);
+    assert.equal((await linkJson(lab.netns, bridge))?.mtu, 1500);
+    const addr = await inNetns(lab.netns, ['ip', '-4', '-o', 'addr', 'show', 'dev', bridge]);
     assert.match(addr.stdout, /10\.77\.0\.1\/24/);
-    assert.match(await natRules(netns), /10\.77\.0\.0\/24.*masquerade/);
-    const st = await stat(join(cfg.dir, '.tsinfra', 'state.json'));
+    assert.match(await natRules(lab.netns), /10\.77\.0\.0\/24.*masquerade/);
+    const st = await stat(join(lab.cfg.dir, '.tsinfra', 'state.json'));
     assert.equal(st.mode & 0o777, 0o600);
-    assert.equal((await stat(join(cfg.dir, '.tsinfra'))).mode & 0o777, 0o700);
+    assert.equal((await stat(join(lab.cfg.dir, '.tsinfra'))).mode & 0o777, 0o700);
   });
 
   test('a second plan shows no changes (exit 0 with --detailed-exitcode)', async () => {
-    const r = await tsinfra(['plan', '--detailed-exitcode', cfg.dir], { env });
+    const r = await tsinfra(['plan', '--detailed-exitcode', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /No changes/);
   });
 
   test('changing the MTU updates in place', async () => {
-    await cfg.write('main.hcl', config(netns, front('10.77.0.0/24', 1400)));
-    const p = await tsinfra(['plan', '--detailed-exitcode', cfg.dir], { env });
+    await lab.cfg.write('main.hcl', config(lab.netns, front('10.77.0.0/24', 1400)));
+    const p = await tsinfra(['plan', '--detailed-exitcode', lab.cfg.dir], { env: lab.env });
     assert.equal(p.code, 2, p.stderr);
     assert.match(p.stdout, /# network\.front will be updated in place/);
     assert.match(p.stdout, /~ mtu += 1500 -> 1400/);
     assert.match(p.stdout, /Plan: 0 to add, 1 to change, 0 to destroy\./);
-    const a = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const a = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(a.code, 0, a.stderr);
-    assert.equal((await linkJson(netns, bridge))?.mtu, 1400);
+    assert.equal((await linkJson(lab.netns, bridge))?.mtu, 1400);
   });
 
   test('changing the subnet replaces the network', async () => {
-    await cfg.write('main.hcl', config(netns, front('10.78.0.0/24', 1400)));
-    const p = await tsinfra(['plan', cfg.dir], { env });
+    await lab.cfg.write('main.hcl', config(lab.netns, front('10.78.0.0/24', 1400)));
+    const p = await tsinfra(['plan', lab.cfg.dir], { env: lab.env });
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /# network\.front must be replaced/);
     assert.match(p.stdout, /-\/\+ resource "network" "front"/);
     assert.match(p.stdout, /subnet += "10\.77\.0\.0\/24" -> "10\.78\.0\.0\/24" # forces replacement/);
     assert.match(p.stdout, /Plan: 1 to add, 0 to change, 1 to destroy\./);
-    const a = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const a = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(a.code, 0, a.stderr);
-    const addr = await inNetns(netns, ['ip', '-4', '-o', 'addr', 'show', 'dev', bridge]);
+    const addr = await inNetns(lab.netns, ['ip', '-4', '-o', 'addr', 'show', 'dev', bridge]);
     assert.match(addr.stdout, /10\.78\.0\.1\/24/);
-    assert.doesNotMatch(await natRules(netns), /10\.77\.0\.0/);
+    assert.doesNotMatch(await natRules(lab.netns), /10\.77\.0\.0/);
   });
 
   test('drift: an MTU changed by hand is planned back', async () => {
-    await inNetns(netns, ['ip', 'link', 'set', bridge, 'mtu', '1300']);
-    const p = await tsinfra(['plan', cfg.dir], { env });
+    await inNetns(lab.netns, ['ip', 'link', 'set', bridge, 'mtu', '1300']);
+    const p = await tsinfra(['plan', lab.cfg.dir], { env: lab.env });
     assert.match(p.stdout, /has changed/);
     assert.match(p.stdout, /~ mtu += 1300 -> 1400/);
-    const a = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const a = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(a.code, 0, a.stderr);
-    assert.equal((await linkJson(netns, bridge))?.mtu, 1400);
+    assert.equal((await linkJson(lab.netns, bridge))?.mtu, 1400);
   });
 
   test('drift: a bridge deleted by hand is re-created', async () => {
-    await inNetns(netns, ['ip', 'link', 'del', bridge]);
-    const p = await tsinfra(['plan', cfg.dir], { env });
+    await inNetns(lab.netns, ['ip', 'link', 'del', bridge]);
+    const p = await tsinfra(['plan', lab.cfg.dir], { env: lab.env });
     assert.match(p.stdout, /network\.front has been deleted/);
     assert.match(p.stdout, /# network\.front will be created/);
-    const a = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const a = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(a.code, 0, a.stderr);
-    assert.ok(await linkJson(netns, bridge));
+    assert.ok(await linkJson(lab.netns, bridge));
   });
 
   test('outputs are recorded and printed', async () => {
-    const r = await tsinfra(['output', '--json', '--dir', cfg.dir], { env });
+    const r = await tsinfra(['output', '--json', '--dir', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { bridge: { sensitive: false, value: bridge } });
   });
 
   test('destroy leaves no link and no rule behind', async () => {
-    const r = await tsinfra(['destroy', '--auto-approve', cfg.dir], { env });
+    const r = await tsinfra(['destroy', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /Destroy complete! Resources: 1 destroyed\./);
-    assert.equal(await linkJson(netns, bridge), undefined);
-    assert.doesNotMatch(await natRules(netns), /masquerade/);
-    const state = JSON.parse(await readFile(join(cfg.dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: unknown[] };
+    assert.equal(await linkJson(lab.netns, bridge), undefined);
+    assert.doesNotMatch(await natRules(lab.netns), /masquerade/);
+    const state = JSON.parse(await readFile(join(lab.cfg.dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: unknown[] };
     assert.deepEqual(state.resources, []);
   });
 });

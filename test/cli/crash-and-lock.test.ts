@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentDirs, createNetns, deleteNetns, inNetns } from '../agent/throwaway-netns.js';
-import { BIN, configDir, tsinfra } from './cli-harness.js';
+import { inNetns } from '../agent/throwaway-netns.js';
+import { openLab, type Lab } from './lab-workspace.js';
+import { BIN, tsinfra } from './cli-harness.js';
 import { LocalBackend } from '../../state/local-backend.js';
 
 const COUNT = 20;
@@ -56,31 +57,22 @@ async function recorded(dir: string): Promise<number> {
 }
 
 describe('crash recovery and locking', () => {
-  let netns: string;
-  let cfg: Awaited<ReturnType<typeof configDir>>;
-  let env: NodeJS.ProcessEnv;
-  let removeDirs: () => Promise<void>;
+  let lab: Lab;
 
   before(async () => {
-    netns = await createNetns();
-    const dirs = await agentDirs();
-    env = dirs.env;
-    removeDirs = dirs.remove;
-    cfg = await configDir({ 'main.hcl': config(netns) });
+    lab = await openLab((ns) => ({ 'main.hcl': config(ns) }));
   });
   after(async () => {
     // Never leave an agent behind, even when an assertion failed.
-    for (const pid of await agentsOf(env['TSINFRA_AGENT_STATE_DIR']!)) process.kill(pid, 'SIGKILL');
-    await deleteNetns(netns);
-    await cfg.remove();
-    await removeDirs();
+    for (const pid of await agentsOf(lab.env['TSINFRA_AGENT_STATE_DIR']!)) process.kill(pid, 'SIGKILL');
+    await lab.close();
   });
 
   test('a concurrent run is refused while the state is locked', async () => {
-    const backend = new LocalBackend({ dir: cfg.dir });
+    const backend = new LocalBackend({ dir: lab.cfg.dir });
     const lock = await backend.lock({ operation: 'apply', version: 'test' });
     try {
-      const r = await tsinfra(['plan', cfg.dir], { env });
+      const r = await tsinfra(['plan', lab.cfg.dir], { env: lab.env });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /E_STATE_LOCKED/);
       assert.match(r.stderr, new RegExp(lock.info.id));
@@ -91,38 +83,38 @@ describe('crash recovery and locking', () => {
   });
 
   test('kill -9 mid-apply, force-unlock, re-apply converges without leaks', async () => {
-    const child = spawn(process.execPath, [BIN, 'apply', '--auto-approve', '--parallelism', '2', cfg.dir], {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
+    const child = spawn(process.execPath, [BIN, 'apply', '--auto-approve', '--parallelism', '2', lab.cfg.dir], {
+      env: { ...process.env, ...lab.env, NO_COLOR: '1' },
       stdio: 'ignore',
     });
     // Wait until some, but not all, networks are recorded, then kill the CLI.
-    for (let i = 0; i < 600 && (await recorded(cfg.dir)) < 3; i++) await sleep(50);
+    for (let i = 0; i < 600 && (await recorded(lab.cfg.dir)) < 3; i++) await sleep(50);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const partial = await recorded(cfg.dir);
+    const partial = await recorded(lab.cfg.dir);
     // The agent notices its engine is gone (end of stdin), finishes what it was doing and exits.
-    const stateDir = env['TSINFRA_AGENT_STATE_DIR']!;
+    const stateDir = lab.env['TSINFRA_AGENT_STATE_DIR']!;
     for (let i = 0; i < 200 && (await agentsOf(stateDir)).length > 0; i++) await sleep(50);
     assert.deepEqual(await agentsOf(stateDir), [], 'no agent outlives the killed CLI');
     assert.ok(partial >= 3, `state recorded ${partial} networks before the kill`);
 
-    const lockFile = JSON.parse(await readFile(join(cfg.dir, '.tsinfra', 'state.lock'), 'utf8')) as { id: string };
-    const refused = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const lockFile = JSON.parse(await readFile(join(lab.cfg.dir, '.tsinfra', 'state.lock'), 'utf8')) as { id: string };
+    const refused = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /E_STATE_LOCKED/);
-    const unlock = await tsinfra(['force-unlock', '--dir', cfg.dir, lockFile.id], { env });
+    const unlock = await tsinfra(['force-unlock', '--dir', lab.cfg.dir, lockFile.id], { env: lab.env });
     assert.equal(unlock.code, 0, unlock.stderr);
 
-    const again = await tsinfra(['apply', '--auto-approve', cfg.dir], { env });
+    const again = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(again.code, 0, again.stderr + again.stdout);
-    assert.equal(await recorded(cfg.dir), COUNT);
-    assert.equal((await tsiLinks(netns)).length, COUNT);
-    const plan = await tsinfra(['plan', '--detailed-exitcode', cfg.dir], { env });
+    assert.equal(await recorded(lab.cfg.dir), COUNT);
+    assert.equal((await tsiLinks(lab.netns)).length, COUNT);
+    const plan = await tsinfra(['plan', '--detailed-exitcode', lab.cfg.dir], { env: lab.env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
 
-    const destroy = await tsinfra(['destroy', '--auto-approve', cfg.dir], { env });
+    const destroy = await tsinfra(['destroy', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(destroy.code, 0, destroy.stderr);
-    assert.deepEqual(await tsiLinks(netns), []);
-    assert.doesNotMatch((await inNetns(netns, ['nft', 'list', 'ruleset'])).stdout, /masquerade/);
+    assert.deepEqual(await tsiLinks(lab.netns), []);
+    assert.doesNotMatch((await inNetns(lab.netns, ['nft', 'list', 'ruleset'])).stdout, /masquerade/);
   });
 });

@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentDirs, createNetns, deleteNetns, inNetns } from '../agent/throwaway-netns.js';
-import { configDir, tsinfra } from './cli-harness.js';
+import { inNetns } from '../agent/throwaway-netns.js';
+import { openLab, type Lab } from './lab-workspace.js';
+import { tsinfra } from './cli-harness.js';
 import { interfaceName } from '../../providers/names.js';
 
 function config(netns: string): string {
@@ -60,29 +61,20 @@ async function linkExists(netns: string, name: string): Promise<boolean> {
 }
 
 describe('tsinfra import', () => {
-  let netns: string;
-  let cfg: Awaited<ReturnType<typeof configDir>>;
-  let env: NodeJS.ProcessEnv;
-  let removeDirs: () => Promise<void>;
+  let lab: Lab;
   const front = interfaceName('front');
   const lan0 = interfaceName('lan-0');
-  const statePath = (): string => join(cfg.dir, '.tsinfra', 'state.json');
+  const statePath = (): string => join(lab.cfg.dir, '.tsinfra', 'state.json');
   const stateDoc = async (): Promise<StateDoc> => JSON.parse(await readFile(statePath(), 'utf8')) as StateDoc;
-  const run = (args: string[]) => tsinfra(args, { env });
+  const run = (args: string[]) => tsinfra(args, { env: lab.env });
 
   before(async () => {
-    netns = await createNetns();
-    const dirs = await agentDirs();
-    env = dirs.env;
-    removeDirs = dirs.remove;
-    cfg = await configDir({ 'main.hcl': config(netns) });
-    await bridgeByHand(netns, front, '10.81.0.1/24', 1500);
-    await bridgeByHand(netns, lan0, '10.82.0.1/24', 1400);
+    lab = await openLab((ns) => ({ 'main.hcl': config(ns) }));
+    await bridgeByHand(lab.netns, front, '10.81.0.1/24', 1500);
+    await bridgeByHand(lab.netns, lan0, '10.82.0.1/24', 1400);
   });
   after(async () => {
-    await deleteNetns(netns);
-    await cfg.remove();
-    await removeDirs();
+    await lab.close();
   });
 
   test('refusals change nothing', async () => {
@@ -95,7 +87,7 @@ describe('tsinfra import', () => {
       [['not-an-address', 'x'], /E_INVALID_ADDRESS/, /is not a resource address/],
     ];
     for (const [args, code, message] of cases) {
-      const r = await run(['import', ...args, '--dir', cfg.dir]);
+      const r = await run(['import', ...args, '--dir', lab.cfg.dir]);
       assert.equal(r.code, 1, `import ${args.join(' ')}: ${r.stdout}`);
       assert.match(r.stderr, code);
       assert.match(r.stderr, message);
@@ -104,7 +96,7 @@ describe('tsinfra import', () => {
   });
 
   test('imports a bridge made by hand into a single-instance resource', async () => {
-    const r = await run(['import', 'network.front', front, '--dir', cfg.dir]);
+    const r = await run(['import', 'network.front', front, '--dir', lab.cfg.dir]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /Import successful! network\.front is now managed by tsinfra/);
     assert.doesNotMatch(r.stderr, /E_IMPORT_ID_MISMATCH/);
@@ -128,7 +120,7 @@ describe('tsinfra import', () => {
   });
 
   test('an instance already in state is refused', async () => {
-    const r = await run(['import', 'network.front', front, '--dir', cfg.dir]);
+    const r = await run(['import', 'network.front', front, '--dir', lab.cfg.dir]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /E_IMPORT_ALREADY_MANAGED/);
     assert.match(r.stderr, /tsinfra state rm network\.front/);
@@ -136,7 +128,7 @@ describe('tsinfra import', () => {
   });
 
   test('imports a count instance, with --json', async () => {
-    const r = await run(['import', 'network.lan[0]', lan0, '--dir', cfg.dir, '--json']);
+    const r = await run(['import', 'network.lan[0]', lan0, '--dir', lab.cfg.dir, '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const j = JSON.parse(r.stdout) as { serial: number; resource: { address: string; index: number; attributes: Record<string, unknown> } };
     assert.equal(j.serial, 2);
@@ -147,23 +139,23 @@ describe('tsinfra import', () => {
   });
 
   test('plan then shows no changes for the imported networks', async () => {
-    const p = await run(['plan', cfg.dir]);
+    const p = await run(['plan', lab.cfg.dir]);
     assert.equal(p.code, 0, p.stderr);
     assert.doesNotMatch(p.stdout, /network\.(front|lan)/);
     assert.match(p.stdout, /Plan: 1 to add, 0 to change, 0 to destroy\./); // tsinfra_data.note only
-    const a = await run(['apply', '--auto-approve', cfg.dir]);
+    const a = await run(['apply', '--auto-approve', lab.cfg.dir]);
     assert.equal(a.code, 0, a.stderr + a.stdout);
-    const again = await run(['plan', '--detailed-exitcode', cfg.dir]);
+    const again = await run(['plan', '--detailed-exitcode', lab.cfg.dir]);
     assert.equal(again.code, 0, again.stderr + again.stdout);
     assert.match(again.stdout, /No changes/);
   });
 
   test('destroy removes the imported bridges', async () => {
-    const d = await run(['destroy', '--auto-approve', cfg.dir]);
+    const d = await run(['destroy', '--auto-approve', lab.cfg.dir]);
     assert.equal(d.code, 0, d.stderr + d.stdout);
     assert.match(d.stdout, /Resources: 3 destroyed\./);
-    assert.equal(await linkExists(netns, front), false);
-    assert.equal(await linkExists(netns, lan0), false);
+    assert.equal(await linkExists(lab.netns, front), false);
+    assert.equal(await linkExists(lab.netns, lan0), false);
     assert.deepEqual((await stateDoc()).resources, []);
   });
 });
