@@ -33,8 +33,9 @@ export function formatValue(v: Value | undefined, sensitive = false): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map((x) => formatValue(x)).join(', ')}]`;
   if (isObject(v))
-    return `{ ${Object.entries(v)
-      .map(([k, x]) => `${k} = ${formatValue(x)}`)
+    return `{ ${Object.keys(v)
+      .sort()
+      .map((k) => `${k} = ${formatValue(v[k])}`)
       .join(', ')} }`;
   return String(v);
 }
