@@ -8,6 +8,7 @@ import { hasChanges } from '../../plan-engine/plan/model.js';
 import { writePlanFile } from '../../plan-engine/plan/plan-file.js';
 import { renderPlan } from '../views/plan-view.js';
 import { planJson } from '../views/json-format.js';
+import { phaseDone } from '../../plan-engine/timings.js';
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show what apply would change: refresh, then diff the configuration against the state.';
@@ -33,11 +34,13 @@ export default class Plan extends BaseCommand {
     let code = 0;
     try {
       const r = await run.plan(planRequest(flags, flags.destroy));
+      phaseDone('plan');
       this.report(r.diagnostics);
       if (hasErrors(r.diagnostics) || !r.plan) code = 1;
       else {
         if (this.json) this.outJson(planJson(r.plan));
         else this.out(renderPlan(r.plan, this.style));
+        phaseDone('render');
         if (flags.out) {
           await writePlanFile(flags.out, r.plan);
           if (!this.json) this.out(`Saved the plan to ${flags.out}. Apply exactly this plan with: tsinfra apply ${flags.out}`);

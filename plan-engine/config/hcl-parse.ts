@@ -2,6 +2,7 @@
 // from the cache when the file is unchanged, else parsed (big files in chunks, on
 // worker threads). Line numbers in syntax errors are always the user's.
 import { availableParallelism } from 'node:os';
+import { phaseDone } from '../timings.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { primeCache } from '../expressions/ast-cache.js';
 import { locateHcl, type LocateResult } from './hcl-locator.js';
@@ -42,7 +43,9 @@ export async function parseHclFiles(configDir: string, files: readonly HclFile[]
       chunks.map((c) => jobs.push({ file: f.name, source: c }) - 1),
     );
   });
+  phaseDone('chunk');
   const parsed = jobs.length ? await parseAll(jobs) : [];
+  phaseDone(`parse (${jobs.length} chunks)`);
 
   const writes: Promise<void>[] = [];
   for (const [i, js] of jobsOfFile) {

@@ -2,13 +2,16 @@
 // subdirectories; `*.auto.vars.hcl` files hold variable values, not configuration)
 // becomes one Config, with duplicate declarations reported across files.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Diagnostics, type Diagnostic } from '../diagnostics.js';
+import { phaseDone } from '../timings.js';
 import { decodeFile } from './hcl-decode.js';
 import { locateHcl } from './hcl-locator.js';
 import type { Config, FileDecls, Settings } from './model.js';
 import { parseHclFiles } from './hcl-parse.js';
+import { warmUpParsers } from './parse-pool.js';
+import { cacheDir } from './parse-cache.js';
 import { loadTypeScriptManifest } from './typescript.js';
 
 export const VARS_FILE_SUFFIX = '.auto.vars.hcl';
@@ -48,6 +51,13 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     return { diagnostics: diags.items, sources };
   }
 
+  // Big configurations are parsed on worker threads: start them while files are read and
+  // scanned (unless a parse cache is in use: unchanged files then need no parser at all).
+  if (!cacheDir(dir)) {
+    const sizes = await Promise.all(files.hcl.map((n) => stat(join(dir, n)).then((st) => st.size)));
+    warmUpParsers(sizes.reduce((a, b) => a + b, 0));
+  }
+  phaseDone('start, list files');
   const hash = createHash('sha256');
   const hclSources = await Promise.all(files.hcl.map((n) => readFile(join(dir, n), 'utf8')));
   const located = files.hcl.map((name, i) => {
@@ -57,6 +67,7 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     return locateHcl(name, source);
   });
 
+  phaseDone('read + locate HCL');
   const parsed = await parseHclFiles(
     dir,
     files.hcl.map((name, i) => ({ name, source: hclSources[i]!, located: located[i]! })),
@@ -72,6 +83,7 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     decls.push(d.decls);
   });
 
+  phaseDone('parse + decode HCL');
   for (const name of files.ts) {
     const source = await readFile(join(dir, name), 'utf8');
     sources.set(name, source);
@@ -81,6 +93,7 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     decls.push(r.decls);
   }
 
+  phaseDone('TypeScript manifests');
   const config = merge(dir, [...files.hcl, ...files.ts], hash.digest('hex'), decls, diags);
   return { config, diagnostics: diags.items, sources };
 }

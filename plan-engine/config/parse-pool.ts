@@ -1,6 +1,8 @@
 // Parses many HCL sources on worker threads. hcl2json costs ~0.14 ms per resource on
-// one thread (measured: 1.4 s warm for 10,000 resources), so big configurations are split into chunks on top-level
-// block boundaries and spread over one worker per core.
+// one thread (measured: 1.4 s warm for 10,000 resources), so big configurations are
+// split into chunks on top-level block boundaries and spread over one worker per core.
+// A worker needs ~150 ms to start its WebAssembly parser: warmUpParsers() starts them
+// as soon as the loader knows the configuration is big, while it reads and scans files.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { parseHclSyntax, type SyntaxResult } from './hcl-syntax.js';
@@ -12,6 +14,22 @@ export interface ParseJob {
 
 /** Below this many bytes in total, starting workers costs more than it saves. */
 const WORKER_THRESHOLD = 256 * 1024;
+
+const WARM_UP_ID = -1;
+let warm: Worker[] = [];
+
+/** Starts parser workers ahead of time when `totalBytes` of HCL will need them. */
+export function warmUpParsers(totalBytes: number): void {
+  const threads = availableParallelism();
+  if (totalBytes < WORKER_THRESHOLD || threads < 2 || warm.length) return;
+  warm = Array.from({ length: threads }, () => {
+    const w = new Worker(new URL('./parse-worker.js', import.meta.url));
+    w.postMessage({ id: WARM_UP_ID, file: 'warm-up.hcl', source: 'a = 1\n' });
+    // Not needed any more if nothing comes to parse (everything was cached).
+    w.unref();
+    return w;
+  });
+}
 
 export async function parseAll(jobs: readonly ParseJob[]): Promise<SyntaxResult[]> {
   const total = jobs.reduce((n, j) => n + j.source.length, 0);
@@ -28,7 +46,8 @@ async function runOnWorkers(jobs: readonly ParseJob[], threads: number): Promise
   const results = new Array<SyntaxResult>(jobs.length);
   const url = new URL('./parse-worker.js', import.meta.url);
   let next = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(url));
+  const ready = warm.splice(0, threads);
+  const workers = [...ready, ...Array.from({ length: threads - ready.length }, () => new Worker(url))];
   try {
     await Promise.all(
       workers.map(
@@ -40,6 +59,7 @@ async function runOnWorkers(jobs: readonly ParseJob[], threads: number): Promise
               w.postMessage({ id, file: jobs[id]!.file, source: jobs[id]!.source });
             };
             w.on('message', (m: { id: number; result?: SyntaxResult; error?: string }) => {
+              if (m.id === WARM_UP_ID) return;
               if (m.error !== undefined) return reject(new Error(`HCL parser worker failed: ${m.error}`));
               results[m.id] = m.result!;
               send();
@@ -50,7 +70,7 @@ async function runOnWorkers(jobs: readonly ParseJob[], threads: number): Promise
       ),
     );
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all([...workers, ...warm.splice(0)].map((w) => w.terminate()));
   }
   return results;
 }
