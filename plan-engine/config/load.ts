@@ -12,7 +12,6 @@ import type { Config, FileDecls, Settings } from './model.js';
 import { parseHclFiles } from './hcl-parse.js';
 import { warmUpParsers } from './parse-pool.js';
 import { cacheDir } from './parse-cache.js';
-import { loadTypeScriptManifest } from './typescript.js';
 
 export const VARS_FILE_SUFFIX = '.auto.vars.hcl';
 
@@ -88,6 +87,8 @@ export async function loadConfig(dir: string): Promise<LoadResult> {
     const source = await readFile(join(dir, name), 'utf8');
     sources.set(name, source);
     hash.update(`${name}\0${source}\0`);
+    // Loaded on demand: the TypeScript toolchain (esbuild) costs ~70 ms to import.
+    const { loadTypeScriptManifest } = await import('./typescript.js');
     const r = await loadTypeScriptManifest(join(dir, name), { name });
     diags.append(r.diagnostics);
     decls.push(r.decls);
