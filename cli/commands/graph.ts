@@ -4,6 +4,7 @@ import { openWorkspace } from '../../plan-engine/workspace.js';
 import { Diagnostics, hasErrors } from '../../plan-engine/diagnostics.js';
 import { buildConfigGraph, nodeKind } from '../../plan-engine/plan/config-graph.js';
 import { toDot } from '../../plan-engine/graph/index.js';
+import { makePlan } from '../../plan-engine/plan/planner.js';
 
 export default class GraphCommand extends BaseCommand {
   static override summary = 'Print the dependency graph of the configuration in Graphviz DOT.';
@@ -16,6 +17,16 @@ export default class GraphCommand extends BaseCommand {
     this.sources = ws.sources;
     const diags = new Diagnostics().append(ws.diagnostics);
     const g = ws.config ? buildConfigGraph(ws.config, diags) : undefined;
+    // A graph of a configuration with dangling references would silently miss edges: validate first.
+    if (ws.config && !hasErrors(diags.items)) {
+      const checked = await makePlan(
+        ws.config,
+        null,
+        { mode: 'normal', refresh: false, targets: [], replace: [], inputs: ws.inputs, validateOnly: true },
+        undefined,
+      );
+      diags.append(checked.diagnostics.filter((d) => d.severity === 'error'));
+    }
     if (hasErrors(diags.items) || !g) {
       this.report(diags.items);
       this.exit(1);
