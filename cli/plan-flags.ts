@@ -1,5 +1,5 @@
 // Flags shared by plan, apply and destroy, and their translation into a PlanRequest.
-import { Flags } from '@oclif/core';
+import { Errors, Flags } from '@oclif/core';
 import type { PlanMode } from '../plan-engine/plan/model.js';
 import type { PlanRequest } from '../plan-engine/run.js';
 
@@ -35,6 +35,7 @@ export function planRequest(
   flags: { target?: string[] | undefined; replace?: string[] | undefined; refresh: boolean; 'refresh-only': boolean },
   destroy: boolean,
 ): PlanRequest {
+  if (destroy && flags['refresh-only']) throw new Errors.CLIError('--destroy and --refresh-only cannot be used together', { exit: 1 });
   const mode: PlanMode = destroy ? 'destroy' : flags['refresh-only'] ? 'refresh-only' : 'normal';
   return { mode, refresh: flags.refresh, targets: flags.target ?? [], replace: flags.replace ?? [] };
 }

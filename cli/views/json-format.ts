@@ -3,7 +3,7 @@
 // change. Sensitive values are never written: they are replaced by null and their
 // paths listed, as are unknown values (`after_unknown`).
 import type { Change, Plan } from '../../plan-engine/plan/model.js';
-import { isObject, isUnknown, type Value } from '../../plan-engine/values.js';
+import { containsUnknown, isObject, isUnknown, type Value } from '../../plan-engine/values.js';
 import type { State } from '../../state/model.js';
 import { TSINFRA_VERSION } from '../../plan-engine/version.js';
 import { flatten } from './plan-view.js';
@@ -71,7 +71,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
           sensitive: o.sensitive,
           before: o.sensitive ? null : redact(o.before, []),
           after: o.sensitive ? null : redact(o.after, []),
-          after_unknown: isUnknown(o.after),
+          after_unknown: o.after !== undefined && containsUnknown(o.after),
         },
       ]),
     ),
