@@ -115,7 +115,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
       const decl = config.resources.get(node)!;
       const inTarget = !targetSet || targetSet.has(node);
       const deps = [...resourceDependencies(graph, node, depCache)];
-      planResource(decl, ctx, recorded.get(node) ?? [], inTarget, replaceSet, deps, changes, planned, diags);
+      planResource(decl, ctx, recorded.get(node) ?? [], inTarget, replaceSet, deps, changes, planned, diags, movedFrom);
     }
     // Annotate: objects re-addressed by moved blocks, objects re-created because they vanished.
     const deleted = new Set(drift.filter((d) => d.kind === 'deleted').map((d) => d.address));
@@ -237,6 +237,7 @@ function planResource(
   changes: Change[],
   planned: Set<string>,
   diags: Diagnostics,
+  movedFrom: Map<string, string>,
 ): void {
   const address = decl.addr.key;
   const provider = providerFor(decl.addr.type);
@@ -286,7 +287,7 @@ function planResource(
       diags.add(body.sensitivePaths.length ? redactValues(found) : found);
     }
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
-    const prior = recorded.find((r) => r.address === addr.key);
+    const prior = recorded.find((r) => r.address === addr.key) ?? implicitMove(recorded, decl, inst.key, instances.length, movedFrom);
     const change = diffInstance({
       provider,
       address: addr.key,
@@ -320,6 +321,29 @@ function checkIgnoreChanges(decl: ResourceDecl, provider: ResourceProvider, addr
       address,
     });
   }
+}
+
+/**
+ * As in Terraform, adding `count` to a single resource (or removing it when one instance
+ * is left) re-addresses the object between `x` and `x[0]` instead of replacing it.
+ */
+function implicitMove(
+  recorded: readonly ResourceInstanceState[],
+  decl: ResourceDecl,
+  key: InstanceKey,
+  instanceCount: number,
+  movedFrom: Map<string, string>,
+): ResourceInstanceState | undefined {
+  const fromKey = key === 0 ? undefined : key === undefined && instanceCount === 1 ? 0 : null;
+  if (fromKey === null) return undefined;
+  const from = recorded.find((r) => r.index === fromKey);
+  if (!from) return undefined;
+  const to = decl.addr.instance(key).key;
+  movedFrom.set(to, from.address);
+  from.address = to;
+  if (key === undefined) delete from.index;
+  else from.index = key;
+  return from;
 }
 
 function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined) {

@@ -111,6 +111,22 @@ moved {
     );
   });
 
+  test('adding count to a single resource keeps the object as instance [0], and back', async () => {
+    const cfg = await workspace({ 'main.hcl': 'resource "tsinfra_data" "x" {\n  host  = host.local\n  input = "a"\n}\n' });
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    const id = (await readState(cfg.dir)).resources[0]!.attributes['id'];
+    await cfg.write('main.hcl', 'resource "tsinfra_data" "x" {\n  count = 2\n  host  = host.local\n  input = "a"\n}\n');
+    const p = await tsinfra(['plan', cfg.dir]);
+    assert.match(p.stdout, /# tsinfra_data\.x has moved to tsinfra_data\.x\[0\]/);
+    assert.match(p.stdout, /Plan: 1 to add, 0 to change, 0 to destroy\./);
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    assert.equal((await readState(cfg.dir)).resources.find((r) => r.address === 'tsinfra_data.x[0]')?.attributes['id'], id);
+    await cfg.write('main.hcl', 'resource "tsinfra_data" "x" {\n  host  = host.local\n  input = "a"\n}\n');
+    const back = await tsinfra(['plan', cfg.dir]);
+    assert.match(back.stdout, /# tsinfra_data\.x\[0\] has moved to tsinfra_data\.x/);
+    assert.match(back.stdout, /Plan: 0 to add, 0 to change, 1 to destroy\./);
+  });
+
   test('prevent_destroy stops a plan that would destroy or replace the resource', async () => {
     const cfg = await workspace({
       'main.hcl': `resource "tsinfra_data" "keep" {
