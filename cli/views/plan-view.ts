@@ -10,10 +10,16 @@ import type { Style } from './style.js';
 const SENSITIVE = '(sensitive value)';
 const UNKNOWN_TEXT = '(known after apply)';
 
+/** `a.b`, or `a["b.c"]` for a key that is not a plain name (so that paths never collide). */
+function childPath(prefix: string, key: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return prefix ? `${prefix}.${key}` : key;
+  return `${prefix}[${JSON.stringify(key)}]`;
+}
+
 /** Flattens a value into leaf paths: objects by `.key`, lists by `[i]`. Empty containers are leaves. */
 export function flatten(v: Value | undefined, prefix = '', out = new Map<string, Value>()): Map<string, Value> {
   if (isObject(v) && Object.keys(v).length) {
-    for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+    for (const [k, x] of Object.entries(v)) flatten(x, childPath(prefix, k), out);
   } else if (Array.isArray(v) && v.length && v.some((x) => isObject(x) || Array.isArray(x))) {
     v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out));
   } else if (v !== undefined) {

@@ -18,6 +18,7 @@ import { AgentError } from '../../transport/types.js';
 import type { Change, Plan } from '../plan/model.js';
 import type { EvalContext } from '../plan/eval-context.js';
 import { replanInstance } from '../plan/replan.js';
+import { outputUses } from '../plan/output-dependencies.js';
 import type { SessionPool } from '../plan/refresh.js';
 import { containsUnknown, type Value, type ValueObject } from '../values.js';
 
@@ -68,15 +69,22 @@ export function buildOperationGraph(changes: readonly Change[]): Graph<OpNode> {
       deleteOps.set(c.address, n);
     }
   }
+  const pureDeletes = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.address));
   for (const c of changes) {
     const a = applyOps.get(c.address);
     const d = deleteOps.get(c.address);
     for (const dep of c.dependencies) {
       const depApply = applyOps.get(dep);
       if (a && depApply) g.connect(a, depApply);
+    }
+    // What an object used (now or when last applied) must outlive it: a dependency is
+    // deleted after the old object is, and a dependency going away for good waits for
+    // the update that stops using it.
+    for (const dep of new Set([...c.dependencies, ...(c.priorDependencies ?? [])])) {
       const depDelete = deleteOps.get(dep);
-      // I depend on dep: dep may be deleted only after I am.
-      if (depDelete && d) g.connect(depDelete, d);
+      if (!depDelete || dep === c.address) continue;
+      if (d) g.connect(depDelete, d);
+      else if (a && pureDeletes.has(dep)) g.connect(depDelete, a);
     }
     if (a && d) {
       if (c.action === 'delete-then-create') g.connect(a, d);
@@ -110,6 +118,8 @@ export async function applyPlan(
   // Moves and refresh results are part of the new state even when nothing else changes.
   await writer.persist(state);
   const summary: ApplySummary = { added: 0, changed: 0, destroyed: 0, failed: 0, skipped: 0 };
+  // Resources with a failed or skipped operation: outputs from them keep their old values.
+  const unfinished = new Set<string>();
   const graph = buildOperationGraph(plan.changes);
   await walk(graph, {
     concurrency: Math.max(1, options.parallelism),
@@ -159,19 +169,25 @@ export async function applyPlan(
         const d = failureDiagnostic(change, op, e);
         diags.add(d);
         summary.failed++;
+        unfinished.add(`${change.type}.${change.name}`);
         hooks.failed?.(change, op, d);
         return 'failed';
       }
     },
     onSkip: (node, because) => {
       summary.skipped++;
+      unfinished.add(`${node.change.type}.${node.change.name}`);
       hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
     },
   });
   if (config && ctx && plan.mode !== 'destroy') {
-    state.outputs = evaluateOutputs(config, ctx);
+    state.outputs = evaluateOutputs(config, ctx, unfinished, state.outputs);
   } else if (plan.mode === 'destroy') {
-    state.outputs = {};
+    // A targeted destroy keeps the outputs of what it left standing.
+    const destroyed = new Set(plan.changes.map((c) => `${c.type}.${c.name}`));
+    for (const name of Object.keys(state.outputs)) {
+      if (!plan.targets.length || !config || outputUses(config, name, destroyed)) delete state.outputs[name];
+    }
   }
   await writer.persist(state);
   await writer.flush();
@@ -206,11 +222,16 @@ function forgetInstance(ctx: EvalContext, change: Change): void {
   if (o && change.action === 'delete') o.instances.delete(change.index ?? '');
 }
 
-function evaluateOutputs(config: Config, ctx: EvalContext): State['outputs'] {
+function evaluateOutputs(config: Config, ctx: EvalContext, unfinished: ReadonlySet<string>, prior: State['outputs']): State['outputs'] {
   const out: State['outputs'] = {};
   for (const o of config.outputs.values()) {
+    if (outputUses(config, o.name, unfinished)) {
+      // Its value would come from a plan that did not happen: keep what was recorded.
+      if (prior[o.name]) out[o.name] = prior[o.name]!;
+      continue;
+    }
     const r = evaluate(o.value.expr, ctx.scope(), { range: o.value.range, address: `output.${o.name}` });
-    if (r.diagnostics.length) continue; // reported at plan time; a failed resource can leave it unknown
+    if (r.diagnostics.length) continue; // reported at plan time
     if (containsUnknown(r.value)) continue;
     out[o.name] = { value: r.value as Value, sensitive: o.sensitive || r.sensitive };
   }

@@ -42,6 +42,7 @@ export function diffInstance(d: DiffInput): Change {
     host: d.host,
     sensitivePaths: sensitivePaths(d.configSensitive, provider),
     dependencies: d.dependencies,
+    ...(prior ? { priorDependencies: prior.dependencies } : {}),
     createBeforeDestroy: cbd,
   };
   if (!before) return { ...base, action: 'create', before: null, after, replacePaths: [] };

@@ -25,6 +25,8 @@ export interface Change {
   readonly sensitivePaths: readonly string[];
   /** Instances this one depends on (from references and depends_on). */
   readonly dependencies: readonly string[];
+  /** Instances the recorded object depended on when last applied (orders deletes). */
+  readonly priorDependencies?: readonly string[];
   readonly createBeforeDestroy: boolean;
   /** Set when a moved block re-addressed the object. */
   readonly movedFrom?: string;

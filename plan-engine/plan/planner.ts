@@ -30,6 +30,7 @@ import { TSINFRA_VERSION } from '../version.js';
 import { satisfies } from '../version-constraint.js';
 import { evaluateVariables, type InputValue } from '../variables.js';
 import { evaluateHost, hostInstances } from './hosts.js';
+import { outputUses } from './output-dependencies.js';
 
 export interface PlanOptions {
   readonly mode: PlanMode;
@@ -89,7 +90,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
   }
 
-  const targetSet = resolveTargets(config, graph, options.targets, options.mode, diags);
+  const targetSet = resolveTargets(config, state, graph, options.targets, options.mode, diags);
   const replaceSet = new Set(options.replace.map((r) => parseResourceInstanceAddr(r)?.key ?? r));
   const depCache = new Map<string, Set<string>>();
   // Recorded instances by resource: looking them up in the state's list for every
@@ -136,7 +137,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   checkPreventDestroy(config, changes, ctx, diags);
   if (!options.validateOnly) checkTransports(changes, ctx, diags);
 
-  const outputs = options.mode === 'destroy' ? destroyedOutputs(state) : planOutputs(config, ctx, state, diags, targetSet);
+  const outputs = options.mode === 'destroy' ? destroyedOutputs(config, state, targetSet) : planOutputs(config, ctx, state, diags, targetSet);
   changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   const variables: Record<string, Value> = {};
   for (const [k, v] of ctx.vars) variables[k] = v.value;
@@ -185,6 +186,7 @@ function evaluateNode(node: string, config: Config, ctx: EvalContext, diags: Dia
  */
 function resolveTargets(
   config: Config,
+  state: State,
   graph: ReturnType<typeof buildConfigGraph>,
   targets: readonly string[],
   mode: PlanMode,
@@ -192,8 +194,14 @@ function resolveTargets(
 ): Set<string> | undefined {
   if (!targets.length) return undefined;
   const keys: string[] = [];
+  // Resources only the state still has (removed from the configuration) can be targeted too, to destroy just them.
+  const orphans: string[] = [];
   for (const t of targets) {
     const a = parseResourceInstanceAddr(t);
+    if (a && !config.resources.has(a.resource.key) && state.resources.some((r) => `${r.type}.${r.name}` === a.resource.key)) {
+      orphans.push(a.resource.key);
+      continue;
+    }
     if (!a || !config.resources.has(a.resource.key)) {
       const s = suggest(t, config.resources.keys());
       diags.error('E_INVALID_TARGET', `--target ${t} names no resource in the configuration`, { ...(s ? { detail: `Did you mean ${s}?` } : {}) });
@@ -204,7 +212,7 @@ function resolveTargets(
   const out = new Set<string>();
   const closure = mode === 'destroy' ? graph.transitiveDependents(keys) : graph.transitiveDependencies(keys);
   for (const v of closure) if (nodeKind(v) === 'resource') out.add(v);
-  for (const k of keys) out.add(k);
+  for (const k of [...keys, ...orphans]) out.add(k);
   return out;
 }
 
@@ -502,6 +510,9 @@ function planOutputs(config: Config, ctx: EvalContext, state: State, diags: Diag
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-function destroyedOutputs(state: State): OutputChange[] {
-  return Object.entries(state.outputs).map(([name, o]) => ({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive }));
+/** Outputs a destroy removes: all of them, or with --target those that come from what is destroyed. */
+function destroyedOutputs(config: Config, state: State, targets: ReadonlySet<string> | undefined): OutputChange[] {
+  return Object.entries(state.outputs)
+    .filter(([name]) => !targets || outputUses(config, name, targets))
+    .map(([name, o]) => ({ name, action: 'delete', before: o.value as Value, after: undefined, sensitive: o.sensitive }));
 }

@@ -34,6 +34,14 @@ resource "tsinfra_data" "uses_b" {
   input = network.b.id
 }
 
+output "a" {
+  value = network.a.id
+}
+
+output "uses_b" {
+  value = tsinfra_data.uses_b.output
+}
+
 resource "network" "d" {
   host   = host.lab
   driver = "bridge"
@@ -69,6 +77,9 @@ describe('apply with a failing change', () => {
       state.resources.map((x) => x.address),
       ['network.a', 'network.d'],
     );
+    // Outputs come only from what was done: none from the skipped resource's plan.
+    const outputs = (JSON.parse(await readFile(join(lab.cfg.dir, '.tsinfra', 'state.json'), 'utf8')) as { outputs: Record<string, unknown> }).outputs;
+    assert.deepEqual(Object.keys(outputs), ['a']);
   });
 
   test('once the cause is gone, the next apply finishes the job', async () => {

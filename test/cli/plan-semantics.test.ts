@@ -213,6 +213,24 @@ resource "tsinfra_data" "other" {
     assert.match(p.stdout, /Plan: 0 to add, 0 to change, 1 to destroy\./);
   });
 
+  test('a targeted destroy keeps other outputs; an orphan can be targeted alone', async () => {
+    const cfg = await workspace({
+      'main.hcl':
+        'resource "tsinfra_data" "a" {\n  host  = host.local\n  input = "A"\n}\nresource "tsinfra_data" "c" {\n  host  = host.local\n  input = "C"\n}\nresource "tsinfra_data" "o1" {\n  host = host.local\n}\nresource "tsinfra_data" "o2" {\n  host = host.local\n}\noutput "a" { value = tsinfra_data.a.output }\noutput "c" { value = tsinfra_data.c.output }\n',
+    });
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    const d = await tsinfra(['destroy', '--auto-approve', '--target', 'tsinfra_data.c', cfg.dir]);
+    assert.equal(d.code, 0, d.stderr);
+    const s = await readState(cfg.dir);
+    assert.deepEqual(Object.keys(s.outputs), ['a']);
+    // Remove both orphans from the configuration, destroy just one of them.
+    await cfg.write('main.hcl', 'resource "tsinfra_data" "a" {\n  host  = host.local\n  input = "A"\n}\noutput "a" { value = tsinfra_data.a.output }\n');
+    const p = await tsinfra(['plan', '--target', 'tsinfra_data.o1', cfg.dir]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /tsinfra_data\.o1 will be destroyed/);
+    assert.doesNotMatch(p.stdout, /tsinfra_data\.o2/);
+  });
+
   test('saved plans apply exactly, and are refused once the state moved on', async () => {
     const cfg = await workspace({ 'main.hcl': 'resource "tsinfra_data" "x" {\n  host  = host.local\n  input = "1"\n}\n' });
     const planFile = join(cfg.dir, 'first.tsplan');

@@ -58,3 +58,8 @@ test('a replaced dependency is recreated before its dependents are created', () 
 test('no-op changes are not operations', () => {
   assert.deepEqual(order([change('n.net', 'no-op'), change('c.app', 'create', ['n.net'])]), ['c.app#create']);
 });
+
+test('a dependency removed for good is deleted after the update that stops using it', () => {
+  const user: Change = { ...change('c.app', 'update'), priorDependencies: ['n.net'] };
+  assert.deepEqual(order([change('n.net', 'delete'), user]), ['c.app#update', 'n.net#delete']);
+});
