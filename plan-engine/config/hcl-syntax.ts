@@ -31,8 +31,9 @@ export async function parseHclSyntax(file: string, source: string): Promise<Synt
   return { json, asts: exportEntries(templates), diagnostics };
 }
 
-// hcl2json reports `parse config: [file:2,6-3,1: Summary; Detail. file:...]` (older versions put `, ` between diagnostics).
-const DIAG = /([^\s[,][^:]*):(\d+),(\d+)-(?:(\d+),)?(\d+): ([^;\]]+)(?:; ([^\]]*?))?(?=,? [^\s,]+:\d+,\d+-|\]$|$)/g;
+// hcl2json reports `parse config: [file:2,6-3,1: Summary; Detail. file:...]` (older versions put `, ` between
+// diagnostics). A detail may itself mention `file:1,6-21`; a new diagnostic only starts after a full stop.
+const DIAG = /([^\s[,][^:]*):(\d+),(\d+)-(?:(\d+),)?(\d+): ([^;\]]+)(?:; ([^\]]*?))?(?=(?<=\.),? [^\s,]+:\d+,\d+-|\]$|$)/g;
 
 export function syntaxDiagnostics(file: string, message: string): Diagnostic[] {
   const out: Diagnostic[] = [];
