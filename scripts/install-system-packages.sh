@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tsinfra and its tests use on this machine, if missing:
+# iproute2 (links, network namespaces) and nftables (NAT rules). Needs root.
+set -euo pipefail
+pkgs=(iproute2 nftables)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
