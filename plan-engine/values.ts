@@ -77,6 +77,11 @@ export function pathString(path: AttrPath): string {
   return s;
 }
 
+/** True when `path` is `prefix` or lies inside it (`env.TOKEN` and `mount[0]` are inside `env`, `mount`). */
+export function isWithinPath(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
 /** Reads a nested value by path, undefined when absent. */
 export function getPath(v: Value | undefined, path: AttrPath): Value | undefined {
   let cur: Value | undefined = v;

@@ -4,7 +4,7 @@
 import { parseResourceInstanceAddr } from '../../plan-engine/addresses.js';
 import { actionSymbol } from '../../plan-engine/plan/action.js';
 import { countChanges, type Change, type Drift, type Plan } from '../../plan-engine/plan/model.js';
-import { isObject, isUnknown, valuesEqual, type Value, type ValueObject } from '../../plan-engine/values.js';
+import { isObject, isUnknown, isWithinPath, valuesEqual, type Value, type ValueObject } from '../../plan-engine/values.js';
 import type { Style } from './style.js';
 
 const SENSITIVE = '(sensitive value)';
@@ -29,7 +29,7 @@ export function flatten(v: Value | undefined, prefix = '', out = new Map<string,
 }
 
 function isSensitive(path: string, sensitive: readonly string[]): boolean {
-  return sensitive.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`));
+  return sensitive.some((s) => isWithinPath(path, s));
 }
 
 export function formatValue(v: Value | undefined, sensitive = false): string {

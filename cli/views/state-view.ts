@@ -1,6 +1,6 @@
 // Human rendering of the state (`tsinfra show`, `state show`).
 import type { ResourceInstanceState, State } from '../../state/model.js';
-import type { Value } from '../../plan-engine/values.js';
+import { isWithinPath, type Value } from '../../plan-engine/values.js';
 import { flatten, formatValue } from './plan-view.js';
 import type { Style } from './style.js';
 
@@ -9,7 +9,7 @@ export function renderResource(r: ResourceInstanceState, style: Style): string {
   const attrs = flatten(r.attributes as Value);
   const width = Math.max(0, ...[...attrs.keys()].map((k) => k.length));
   for (const [p, v] of [...attrs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const sens = r.sensitivePaths.some((s) => p === s || p.startsWith(`${s}.`) || p.startsWith(`${s}[`));
+    const sens = r.sensitivePaths.some((s) => isWithinPath(p, s));
     lines.push(`    ${p.padEnd(width)} = ${formatValue(v, sens)}`);
   }
   lines.push(`    ${style.dim(`# on ${r.host}`)}`, '}');

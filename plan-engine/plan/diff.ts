@@ -6,7 +6,7 @@ import { evaluate } from '../expressions/index.js';
 import type { InstanceKey } from '../addresses.js';
 import type { ResourceProvider } from '../../providers/provider.js';
 import type { ResourceInstanceState } from '../../state/model.js';
-import { cloneValue, isObject, isUnknown, valuesEqual, type ValueObject } from '../values.js';
+import { cloneValue, isObject, isUnknown, isWithinPath, valuesEqual, type ValueObject } from '../values.js';
 import type { Action, Reason } from './action.js';
 import type { EvalContext } from './eval-context.js';
 import type { Change } from './model.js';
@@ -80,7 +80,7 @@ export function diffInstance(d: DiffInput): Change {
 function sensitivePaths(fromConfig: readonly string[], provider: ResourceProvider): string[] {
   const out = new Set([...fromConfig, ...provider.sensitive]);
   for (const [derived, source] of Object.entries(provider.derivedSensitive ?? {})) {
-    if (fromConfig.some((p) => p === source || p.startsWith(`${source}.`) || p.startsWith(`${source}[`))) out.add(derived);
+    if (fromConfig.some((p) => isWithinPath(p, source))) out.add(derived);
   }
   return [...out].sort();
 }

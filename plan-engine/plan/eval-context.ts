@@ -4,7 +4,7 @@
 // one resource instance (with its count.index / each.key / each.value).
 import type { Config } from '../config/model.js';
 import type { Scope } from '../expressions/index.js';
-import { UNKNOWN, type Value, type ValueObject } from '../values.js';
+import { isWithinPath, UNKNOWN, type Value, type ValueObject } from '../values.js';
 
 export interface EvaluatedValue {
   readonly value: Value;
@@ -119,7 +119,7 @@ function resolveResource(o: ExpandedObject, parts: readonly (string | number)[])
   const paths = o.sensitivePaths.get(key) ?? [];
   const attr = parts[i];
   if (typeof attr !== 'string' || !(attr in instance)) return { value: instance, consumed: i, sensitive: anySensitive(paths) };
-  const sensitive = paths.some((p) => p === attr || p.startsWith(`${attr}.`) || p.startsWith(`${attr}[`));
+  const sensitive = paths.some((p) => isWithinPath(p, attr));
   return { value: instance[attr]!, consumed: i + 1, sensitive };
 }
 

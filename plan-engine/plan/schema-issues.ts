@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { Diagnostics, redactValues, suggest, type SourceRange } from '../diagnostics.js';
 import type { Body } from '../config/model.js';
-import { isUnknown, pathString, typeName, type AttrPath, type Value } from '../values.js';
+import { isUnknown, isWithinPath, pathString, typeName, type AttrPath, type Value } from '../values.js';
 
 export function checkSchema(
   schema: z.ZodType,
@@ -100,7 +100,8 @@ function redacting(diags: Diagnostics): Pick<Diagnostics, 'error'> {
 }
 
 function isSensitive(path: string, sensitivePaths: readonly string[]): boolean {
-  return sensitivePaths.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`) || s.startsWith(`${path}.`));
+  // Inside a secret, or holding one (a nested block whose attribute is sensitive).
+  return sensitivePaths.some((s) => isWithinPath(path, s) || isWithinPath(s, path));
 }
 
 function codeFor(issue: z.core.$ZodIssue): string {
