@@ -27,5 +27,9 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     'resource.read': async (p) => ({ items: await ctx.registry.readBatch(p.items) }),
     'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
+    // Wired to the supervisor in the runtime work (in progress).
+    'container.logs': async () => Promise.reject(new Error('bug: container.logs not wired yet')),
+    'container.exec': async () => Promise.reject(new Error('bug: container.exec not wired yet')),
+    'container.stats': async () => Promise.reject(new Error('bug: container.stats not wired yet')),
   };
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tsinfra and its tests use on this machine, if missing:
-# iproute2 (links, network namespaces) and nftables (NAT rules). Needs root.
+# iproute2 (links, network namespaces), nftables (NAT rules), util-linux (unshare, nsenter: the
+# container init), busybox-static (the test image, built on the spot) and runc (the benchmark's
+# yardstick only). Needs root.
 set -euo pipefail
-pkgs=(iproute2 nftables)
+pkgs=(iproute2 nftables util-linux busybox-static runc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -49,7 +49,7 @@ interface Pending {
   readonly method: MethodName;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: AgentError) => void;
-  readonly onProgress: ((message: string) => void) | undefined;
+  readonly onProgress: ((message: string, data?: unknown) => void) | undefined;
   readonly timeoutMs: number;
   timer: NodeJS.Timeout;
 }
@@ -141,7 +141,7 @@ export class AgentClient implements AgentSession {
     return [...this.stderrTail];
   }
 
-  call<M extends MethodName>(method: M, params: ParamsOf<M>, onProgress?: (message: string) => void): Promise<ResultOf<M>> {
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, onProgress?: (message: string, data?: unknown) => void): Promise<ResultOf<M>> {
     if (this.closing) return Promise.reject(new AgentError('E_AGENT_CLOSED', `the session with the agent on ${this.host} is closed`, this.host));
     return this.request(method, params, onProgress, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
@@ -191,7 +191,7 @@ export class AgentClient implements AgentSession {
   private request<M extends MethodName>(
     method: M,
     params: ParamsOf<M>,
-    onProgress: ((message: string) => void) | undefined,
+    onProgress: ((message: string, data?: unknown) => void) | undefined,
     timeoutMs: number,
   ): Promise<ResultOf<M>> {
     if (this.dead) return Promise.reject(this.dead);
@@ -231,7 +231,7 @@ export class AgentClient implements AgentSession {
       if (!p) return;
       p.timer.refresh();
       try {
-        p.onProgress?.(m.params.message);
+        p.onProgress?.(m.params.message, m.params.data);
       } catch {
         // A failing progress callback must not break the session.
       }

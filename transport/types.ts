@@ -17,8 +17,8 @@ export class AgentError extends Error {
 export interface AgentSession {
   /** The host's address in the configuration (`host.web`), for messages. */
   readonly host: string;
-  /** Sends one request; resolves with its validated result or rejects with AgentError. */
-  call<M extends MethodName>(method: M, params: ParamsOf<M>, onProgress?: (message: string) => void): Promise<ResultOf<M>>;
+  /** Sends one request; resolves with its validated result or rejects with AgentError. `data` is streamed output (container.logs, container.exec). */
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, onProgress?: (message: string, data?: unknown) => void): Promise<ResultOf<M>>;
   close(): Promise<void>;
 }
 

@@ -55,7 +55,8 @@ export const errorSchema = z.object({
 });
 export type RpcError = z.infer<typeof errorSchema>;
 
-export const progressParams = z.object({ requestId: z.number().int(), message: z.string() });
+/** `data`: a streamed item for methods that stream (container.logs, container.exec); see their result schemas. */
+export const progressParams = z.object({ requestId: z.number().int(), message: z.string(), data: z.unknown().optional() });
 
 export const resultResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int(), result: z.unknown() });
 export const errorResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int().nullable(), error: errorSchema });
@@ -131,12 +132,64 @@ export const factsResult = z.looseObject({
 });
 export type Facts = z.infer<typeof factsResult>;
 
+// ---- containers (answered by the supervisor through the agent) -------------
+
+/** A log line or a chunk of exec output, streamed as progress `data`. */
+export const outputEvent = z.object({
+  stream: z.enum(['stdout', 'stderr']),
+  /** ISO 8601 with milliseconds. */
+  time: z.string(),
+  /** Text as written by the process (a log entry is one line without its newline). */
+  data: z.string(),
+});
+export type OutputEvent = z.infer<typeof outputEvent>;
+
+export const containerLogsParams = z.object({
+  id: z.string(),
+  /** Only the last N lines (default: all that are kept). */
+  tail: z.number().int().nonnegative().optional(),
+  /** Keep streaming new lines (as progress data) until the container stops or the session closes. */
+  follow: z.boolean().optional(),
+});
+/** Without follow the lines come in the result; with follow they stream as progress data and `entries` is empty. */
+export const containerLogsResult = z.object({ entries: z.array(outputEvent) });
+
+export const containerExecParams = z.object({
+  id: z.string(),
+  command: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()).optional(),
+  user: z.string().optional(),
+  working_dir: z.string().optional(),
+  /** Written to the command's stdin, then closed. */
+  stdin: z.string().optional(),
+});
+/** Output streams as progress data while the command runs. */
+export const containerExecResult = z.object({ exit_code: z.number().int() });
+
+export const containerStats = z.object({
+  id: z.string(),
+  status: z.string(),
+  cpu_usage_ns: z.number(),
+  memory_usage_bytes: z.number(),
+  memory_limit_bytes: z.number().nullable(),
+  pids: z.number().int(),
+  block_read_bytes: z.number(),
+  block_write_bytes: z.number(),
+});
+export type ContainerStats = z.infer<typeof containerStats>;
+/** Empty ids: every container the agent manages. */
+export const containerStatsParams = z.object({ ids: z.array(z.string()) });
+export const containerStatsResult = z.object({ items: z.array(containerStats) });
+
 export const methods = {
   hello: { params: helloParams, result: helloResult },
   facts: { params: z.object({}).optional(), result: factsResult },
   'resource.read': { params: readParams, result: readResult },
   'resource.apply': { params: applyParams, result: applyResult },
   'resource.import': { params: importParams, result: importResult },
+  'container.logs': { params: containerLogsParams, result: containerLogsResult },
+  'container.exec': { params: containerExecParams, result: containerExecResult },
+  'container.stats': { params: containerStatsParams, result: containerStatsResult },
   shutdown: { params: z.object({}).optional(), result: z.object({}) },
 } as const;
 

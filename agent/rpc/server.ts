@@ -19,8 +19,8 @@ import { describeIssues } from './zod-issues.js';
 
 export interface CallContext {
   readonly id: number;
-  /** Sends a progress notification for this request (dropped once it has been answered). */
-  progress(message: string): void;
+  /** Sends a progress notification for this request (dropped once it has been answered); `data` carries streamed output. */
+  progress(message: string, data?: unknown): void;
 }
 
 type HandledMethod = Exclude<MethodName, 'shutdown'>;
@@ -129,8 +129,8 @@ export class RpcServer {
     let answered = false;
     const ctx: CallContext = {
       id,
-      progress: (message) => {
-        if (!answered) this.send({ jsonrpc: '2.0', method: 'progress', params: { requestId: id, message: String(message) } });
+      progress: (message, data) => {
+        if (!answered) this.send({ jsonrpc: '2.0', method: 'progress', params: { requestId: id, message: String(message), ...(data === undefined ? {} : { data }) } });
       },
     };
     try {
