@@ -11,6 +11,7 @@ import { agentMethods } from './methods.js';
 import { builtinResources } from './resources/builtin.js';
 import { RpcServer } from './rpc/server.js';
 import { ProcessRunner } from './system/command.js';
+import { SupervisorClient } from './supervisor/supervisor-client.js';
 import { AGENT_VERSION } from './version.js';
 
 // stdout carries protocol lines only: anything a library prints goes to stderr.
@@ -44,12 +45,14 @@ process.on('uncaughtException', (e) => log.error(`uncaught exception: ${e.stack 
 process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
 const runner = new ProcessRunner(log);
-const registry = builtinResources(runner, log);
-const server = new RpcServer(process.stdin, process.stdout, agentMethods({ registry, runner, stateDir }), { log });
+const supervisor = new SupervisorClient(runDir, log);
+const registry = builtinResources(runner, log, { stateDir, runDir }, supervisor);
+const server = new RpcServer(process.stdin, process.stdout, agentMethods({ registry, runner, stateDir, supervisor }), { log });
 log.info(`agent ${AGENT_VERSION} started (node ${process.version}, pid ${process.pid})`);
 
 const reason = await server.serve();
 log.info(`agent stopping: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
+supervisor.close();
 log.close();
 // Let the last response reach the pipe before exiting, but exit in any case.
 process.stdout.end(() => process.exit(0));

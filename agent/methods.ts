@@ -5,12 +5,21 @@ import type { ResourceRegistry } from './resources/registry.js';
 import { PROTOCOL_VERSION } from './rpc/protocol.js';
 import type { MethodImpls } from './rpc/server.js';
 import type { CommandRunner } from './system/command.js';
+import { AgentFailure } from './rpc/failure.js';
+import type { SupervisorClient } from './supervisor/supervisor-client.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentContext {
   readonly registry: ResourceRegistry;
   readonly runner: CommandRunner;
   readonly stateDir: string;
+  /** Containers are the supervisor's; undefined where the agent runs without one (tests). */
+  readonly supervisor?: SupervisorClient;
+}
+
+function supervisorOf(ctx: AgentContext): SupervisorClient {
+  if (!ctx.supervisor) throw new AgentFailure('E_UNSUPPORTED', 'this agent runs without a container supervisor');
+  return ctx.supervisor;
 }
 
 export function agentMethods(ctx: AgentContext): MethodImpls {
@@ -25,11 +34,11 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     }),
     facts: () => collectFacts({ runner: ctx.runner, stateDir: ctx.stateDir }),
     'resource.read': async (p) => ({ items: await ctx.registry.readBatch(p.items) }),
-    'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress) }),
+    'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress, p.address) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
-    // Wired to the supervisor in the runtime work (in progress).
-    'container.logs': async () => Promise.reject(new Error('bug: container.logs not wired yet')),
-    'container.exec': async () => Promise.reject(new Error('bug: container.exec not wired yet')),
-    'container.stats': async () => Promise.reject(new Error('bug: container.stats not wired yet')),
+    // Streamed output is passed on as it comes (progress data).
+    'container.logs': (p, call) => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d)),
+    'container.exec': (p, call) => supervisorOf(ctx).call('container.exec', p, (m, d) => call.progress(m, d)),
+    'container.stats': (p) => supervisorOf(ctx).call('container.stats', p),
   };
 }

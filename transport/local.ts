@@ -1,6 +1,6 @@
 // The "local" transport: runs the agent on this machine as a child process and talks
 // to it over its stdin/stdout, exactly as the SSH transport will over an exec channel.
-// With `netns` set the agent runs inside that network namespace (`ip netns exec`),
+// With `netns` set the agent runs inside that network namespace (`nsenter --net`),
 // which is how tests keep away from the machine's own interfaces.
 //
 // Closing: shutdown request -> end of stdin -> wait for exit (grace) -> SIGTERM by pid
@@ -73,9 +73,11 @@ export class LocalTransport implements Transport {
     if (!NETNS_NAME.test(host.netns)) {
       throw new AgentError('E_INVALID_NETNS', `${host.address}: ${JSON.stringify(host.netns)} is not a valid network namespace name`, host.address);
     }
-    const ip = findProgram('ip');
-    if (!ip) throw new AgentError('E_AGENT_START', `${host.address}: running the agent in a network namespace needs iproute2 (ip)`, host.address);
-    return [ip, 'netns', 'exec', host.netns, ...agent];
+    // nsenter switches only the network namespace. `ip netns exec` would also give the
+    // agent a mount namespace with a fresh /sys, without the cgroup file systems.
+    const nsenter = findProgram('nsenter');
+    if (!nsenter) throw new AgentError('E_AGENT_START', `${host.address}: running the agent in a network namespace needs util-linux (nsenter)`, host.address);
+    return [nsenter, `--net=/run/netns/${host.netns}`, '--', ...agent];
   }
 }
 

@@ -16,9 +16,9 @@ export class NetworkResource implements ResourceHandler {
     return this.driver(state['driver'], 'state.driver').read(state);
   }
 
-  apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress): Promise<ResourceState | null> {
+  apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null> {
     const [state, where] = planned ? [planned, 'planned.driver'] : [prior, 'prior.driver'];
-    return this.driver(state?.['driver'], where).apply(action, prior, planned, progress);
+    return this.driver(state?.['driver'], where).apply(action, prior, planned, progress, address);
   }
 
   /** The id is the link name; the link's kind says which driver owns it. */

@@ -10,7 +10,7 @@ export interface ResourceHandler {
   /** The object as it really is now, or null when it is gone. */
   read(state: ResourceState): Promise<ResourceState | null>;
   /** Makes the object match `planned` (null after a delete); returns the resulting state. */
-  apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress): Promise<ResourceState | null>;
+  apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null>;
   /** Adopts an existing object by its id; null when there is no such object. */
   import(id: string): Promise<ResourceState | null>;
 }
@@ -70,6 +70,7 @@ export class ResourceRegistry {
     prior: ResourceState | null,
     planned: ResourceState | null,
     progress: Progress,
+    address = type,
   ): Promise<ResourceState | null> {
     const handler = this.get(type);
     if (action !== 'create' && prior === null) {
@@ -78,7 +79,7 @@ export class ResourceRegistry {
     if (action !== 'delete' && planned === null) {
       throw new AgentFailure(RPC_ERRORS.invalid, `params.planned: required for ${action}`);
     }
-    return handler.apply(action, prior, planned, progress);
+    return handler.apply(action, prior, planned, progress, address);
   }
 
   import(type: string, id: string): Promise<ResourceState | null> {

@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { AgentLog } from '../log.js';
 import { isAgentFailure } from './failure.js';
 import { decodeLine, LineSplitter } from './line-splitter.js';
-import { isMethodName, MAX_LINE_BYTES, methods, requestSchema, RPC_ERRORS, type MethodName, type ResultOf, type RpcError } from './protocol.js';
+import { MAX_LINE_BYTES, methods, requestSchema, RPC_ERRORS, type RpcError } from './protocol.js';
 import { describeIssues } from './zod-issues.js';
 
 export interface CallContext {
@@ -23,20 +23,26 @@ export interface CallContext {
   progress(message: string, data?: unknown): void;
 }
 
-type HandledMethod = Exclude<MethodName, 'shutdown'>;
-export type MethodImpl<M extends HandledMethod> = (params: z.output<(typeof methods)[M]['params']>, ctx: CallContext) => Promise<ResultOf<M>>;
+/** The methods a server speaks: the agent's (protocol.ts) or the supervisor's. Each has `shutdown`. */
+export type MethodTable = { readonly shutdown: { params: z.ZodType; result: z.ZodType } } & Readonly<Record<string, { params: z.ZodType; result: z.ZodType }>>;
+type HandledMethod<T extends MethodTable> = Exclude<keyof T & string, 'shutdown'>;
+export type MethodImpl<T extends MethodTable, M extends HandledMethod<T>> = (params: z.output<T[M]['params']>, ctx: CallContext) => Promise<z.output<T[M]['result']>>;
 /** One implementation per method; `shutdown` belongs to the server. */
-export type MethodImpls = { readonly [M in HandledMethod]: MethodImpl<M> };
+export type ImplsOf<T extends MethodTable> = { readonly [M in HandledMethod<T>]: MethodImpl<T, M> };
+export type MethodImpls = ImplsOf<typeof methods>;
 
-export interface RpcServerOptions {
+export interface RpcServerOptions<T extends MethodTable> {
   readonly log: AgentLog;
   readonly maxLineBytes?: number;
+  /** The method table; default: the agent protocol's. */
+  readonly table?: T;
 }
 
 export type EndReason = 'eof' | 'shutdown';
 
-export class RpcServer {
+export class RpcServer<T extends MethodTable = typeof methods> {
   private readonly log: AgentLog;
+  private readonly table: T;
   private readonly maxLineBytes: number;
   private readonly inFlight = new Map<number, Promise<void>>();
   private shuttingDown = false;
@@ -46,10 +52,11 @@ export class RpcServer {
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly impls: MethodImpls,
-    options: RpcServerOptions,
+    private readonly impls: ImplsOf<T>,
+    options: RpcServerOptions<T>,
   ) {
     this.log = options.log;
+    this.table = options.table ?? (methods as unknown as T);
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   }
 
@@ -111,8 +118,8 @@ export class RpcServer {
     const { id, method, params } = envelope.data;
     if (this.shuttingDown) return this.sendError(id, RPC_ERRORS.shuttingDown, 'the agent is shutting down');
     if (this.inFlight.has(id)) return this.sendError(id, RPC_ERRORS.invalid, `id: ${id} is already used by a request in progress`);
-    if (!isMethodName(method)) {
-      return this.sendError(id, RPC_ERRORS.method, `unknown method ${JSON.stringify(method)} (known: ${Object.keys(methods).join(', ')})`);
+    if (!Object.hasOwn(this.table, method)) {
+      return this.sendError(id, RPC_ERRORS.method, `unknown method ${JSON.stringify(method)} (known: ${Object.keys(this.table).join(', ')})`);
     }
     const task = (method === 'shutdown' ? this.shutdown(id, params) : this.dispatch(id, method, params))
       .catch((e: unknown) => this.log.error(`bug while answering request ${id}: ${stackOf(e)}`))
@@ -120,8 +127,8 @@ export class RpcServer {
     this.inFlight.set(id, task);
   }
 
-  private async dispatch(id: number, method: HandledMethod, rawParams: unknown): Promise<void> {
-    const spec = methods[method];
+  private async dispatch(id: number, method: string, rawParams: unknown): Promise<void> {
+    const spec = this.table[method]!;
     const params = spec.params.safeParse(rawParams);
     if (!params.success) {
       return this.sendError(id, RPC_ERRORS.invalid, `invalid params for ${method}: ${describeIssues(params.error, 'params')}`);
@@ -134,7 +141,7 @@ export class RpcServer {
       },
     };
     try {
-      const impl = this.impls[method] as (p: unknown, c: CallContext) => Promise<unknown>;
+      const impl = (this.impls as unknown as Record<string, (p: unknown, c: CallContext) => Promise<unknown>>)[method]!;
       const result = await impl(params.data, ctx);
       const checked = spec.result.safeParse(result);
       answered = true;
@@ -150,7 +157,7 @@ export class RpcServer {
   }
 
   private async shutdown(id: number, rawParams: unknown): Promise<void> {
-    const params = methods.shutdown.params.safeParse(rawParams);
+    const params = this.table.shutdown.params.safeParse(rawParams);
     if (!params.success) {
       return this.sendError(id, RPC_ERRORS.invalid, `invalid params for shutdown: ${describeIssues(params.error, 'params')}`);
     }

@@ -103,6 +103,9 @@ export const SECCOMP_MODE_FILTER = 2;
 const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 
 type Fn = (...args: unknown[]) => number;
 
@@ -127,6 +130,8 @@ interface Bindings {
   syscall2i: Fn;
   lsetxattr: Fn;
   umask: Fn;
+  dup3: Fn;
+  mkfifo: Fn;
   kill: Fn;
 }
 
@@ -159,6 +164,8 @@ function lib(): Bindings {
     syscall2i: libc.func('long syscall(long nr, long a, long b)'),
     lsetxattr: libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     umask: libc.func('uint32_t umask(uint32_t mask)'),
+    dup3: libc.func('int dup3(int oldfd, int newfd, int flags)'),
+    mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)'),
     kill: libc.func('int kill(int pid, int sig)'),
   };
   return cached;
@@ -267,6 +274,14 @@ export function setCloexec(fd: number, on: boolean): void {
   check(b.fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC), `fcntl ${fd}`);
 }
 
+/** Clears O_NONBLOCK (a flag of the open file description, shared with whoever else holds it). */
+export function setBlocking(fd: number): void {
+  const b = lib();
+  const flags = b.fcntl(fd, F_GETFL, 0);
+  check(flags, `fcntl ${fd}`);
+  if (flags & O_NONBLOCK) check(b.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK), `fcntl ${fd}`);
+}
+
 export function pidfdOpen(pid: number): number {
   const fd = Number(lib().syscall2i(syscalls().pidfd_open, pid, 0));
   check(fd, `pidfd_open ${pid}`);
@@ -275,6 +290,15 @@ export function pidfdOpen(pid: number): number {
 
 export function lsetxattr(path: string, name: string, value: Buffer): void {
   check(lib().lsetxattr(path, name, value, value.length, 0), `setxattr ${name} ${path}`);
+}
+
+/** Makes `newFd` a copy of `oldFd` (without close-on-exec). */
+export function dup2(oldFd: number, newFd: number): void {
+  check(lib().dup3(oldFd, newFd, 0), `dup2 ${oldFd} ${newFd}`);
+}
+
+export function mkfifo(path: string, mode: number): void {
+  check(lib().mkfifo(path, mode), `mkfifo ${path}`);
 }
 
 export function setUmask(mask: number): number {

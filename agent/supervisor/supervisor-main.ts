@@ -1,0 +1,100 @@
+// Entry point of the container supervisor: one per host (per run directory), started by
+// the agent on first need, detached from it. It listens on <run>/supervisor.sock, adopts
+// the containers a previous supervisor left running, and exits on its own once it has
+// no containers and no clients for a while. SIGTERM stops it without touching containers.
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { AgentFileLog } from '../log.js';
+import { RpcServer } from '../rpc/server.js';
+import { AGENT_VERSION } from '../version.js';
+import { wireSupervisorDeps } from './supervisor-wiring.js';
+import { supervisorMethods } from './protocol.js';
+import { supervisorSocket } from './supervisor-client.js';
+import { Supervisor } from './supervisor.js';
+import { supervisorImpls } from './supervisor-methods.js';
+
+for (const level of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) {
+  console[level] = (...args: unknown[]) => void process.stderr.write(format(...args) + '\n');
+}
+process.umask(0o077);
+const stateDir = process.env['TSINFRA_AGENT_STATE_DIR'] || '/var/lib/tsinfra';
+const runDir = process.env['TSINFRA_AGENT_RUN_DIR'] || '/run/tsinfra';
+const idleMs = Number(process.env['TSINFRA_SUPERVISOR_IDLE_MS'] || 60_000);
+for (const dir of [stateDir, runDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+const log = new AgentFileLog(process.stderr, join(stateDir, 'supervisor.log'));
+process.on('uncaughtException', (e) => log.error(`uncaught exception: ${e.stack ?? e.message}`));
+process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+
+const socketPath = supervisorSocket(runDir);
+const deps = wireSupervisorDeps({ stateDir, runDir, log });
+const supervisor = new Supervisor(deps);
+const clients = new Set<Socket>();
+let lastActivity = Date.now();
+
+const server = createServer((conn) => {
+  clients.add(conn);
+  lastActivity = Date.now();
+  conn.on('error', () => undefined);
+  const rpc = new RpcServer(conn, conn, supervisorImpls(supervisor, deps), { log, table: supervisorMethods });
+  void rpc.serve().then(() => {
+    clients.delete(conn);
+    lastActivity = Date.now();
+    conn.end();
+  });
+});
+
+function listen(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+}
+
+try {
+  await listen();
+} catch (e) {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+  // A socket file is there: a live supervisor answers on it, a dead one left it behind.
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = connect(socketPath);
+    c.once('connect', () => {
+      c.end();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) {
+    log.info('another supervisor is running; exiting');
+    process.exit(0);
+  }
+  unlinkSync(socketPath);
+  await listen();
+}
+writeFileSync(join(runDir, 'supervisor.pid'), `${process.pid}\n`, { mode: 0o600 });
+log.info(`supervisor ${AGENT_VERSION} started (pid ${process.pid})`);
+await supervisor.adopt();
+
+async function exit(reason: string): Promise<never> {
+  log.info(`supervisor stopping: ${reason}; containers keep running`);
+  supervisor.detachAll();
+  await deps.inits.drain();
+  server.close();
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // already gone
+  }
+  log.close();
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => void exit('SIGTERM'));
+process.on('SIGINT', () => void exit('SIGINT'));
+setInterval(() => {
+  if (supervisor.size === 0 && clients.size === 0 && Date.now() - lastActivity > idleMs) void exit('idle with no containers');
+}, Math.min(idleMs, 5000)).unref();
+// Keep the process alive for the idle check even with no clients.
+setInterval(() => undefined, 1 << 30);

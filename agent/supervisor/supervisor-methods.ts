@@ -1,0 +1,32 @@
+// The supervisor's answers to the agent (protocol.ts), one line each where possible.
+import type { ImplsOf } from '../rpc/server.js';
+import { AGENT_VERSION } from '../version.js';
+import type { SupervisorMethods } from './protocol.js';
+import type { SupervisorDeps } from './runtime-deps.js';
+import type { Supervisor } from './supervisor.js';
+
+export function supervisorImpls(supervisor: Supervisor, deps: SupervisorDeps): ImplsOf<SupervisorMethods> {
+  return {
+    ping: async () => ({ pid: process.pid, version: AGENT_VERSION }),
+    prewarm: async (p) => {
+      deps.inits.prewarm(p.count);
+      return {};
+    },
+    'container.create': (p) => supervisor.create(p.spec),
+    'container.update': (p) => supervisor.update(p.id, p.limits, p.restart, p.state),
+    'container.delete': async (p) => {
+      await supervisor.delete(p.id);
+      return {};
+    },
+    'container.inspect': async (p) => ({ items: await Promise.all(p.ids.map(async (id) => ({ id, info: await supervisor.inspect(id) }))) }),
+    'container.logs': async (p, call) => {
+      const entries = supervisor.logs(p.id, p.tail);
+      if (!p.follow) return { entries };
+      for (const e of entries) call.progress('log', e);
+      await supervisor.followLogs(p.id, (e) => call.progress('log', e));
+      return { entries: [] };
+    },
+    'container.exec': async (p, call) => ({ exit_code: await supervisor.exec(p.id, p, (e) => call.progress('output', e)) }),
+    'container.stats': async (p) => ({ items: await supervisor.stats(p.ids) }),
+  };
+}

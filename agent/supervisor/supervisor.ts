@@ -1,0 +1,412 @@
+// The supervisor: every container on this host, its lifecycle, its restarts and its
+// logs. It outlives the agent sessions that call it; containers outlive it (a new
+// supervisor adopts the ones still running, by pid and start time, see adopt()).
+import { existsSync } from 'node:fs';
+import { AgentFailure } from '../rpc/failure.js';
+import type { ContainerStats, OutputEvent } from '../rpc/protocol.js';
+import { signalProcess } from '../runtime/libc.js';
+import { ContainerLifecycle } from './container-status.js';
+import {
+  ContainerPaths,
+  processStartTicks,
+  readJson,
+  runtimeRecord,
+  storedContainerIds,
+  storedSpec,
+  writeJsonAtomic,
+  type RuntimeRecord,
+} from './container-files.js';
+import { startContainer, undoStart } from './container-start.js';
+import { runExec, type ExecRequest } from './container-exec.js';
+import { renderHosts } from './hosts-render.js';
+import type { InitHandle } from './init-launcher.js';
+import { ContainerLog } from './log-files.js';
+import { LogPump } from './log-pump.js';
+import type { ContainerInfo, ContainerSpec, DesiredState } from './protocol.js';
+import { Backoff, shouldRestart } from './restart-backoff.js';
+import type { ProcessSpec } from '../runtime/init/init-protocol.js';
+import type { SupervisorDeps } from './runtime-deps.js';
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGTERM: 15,
+  SIGWINCH: 28,
+};
+/** How often adopted containers (not our children) are checked for exit. */
+const ADOPTED_POLL_MS = 1000;
+
+class Container {
+  readonly lifecycle: ContainerLifecycle;
+  readonly paths: ContainerPaths;
+  readonly log: ContainerLog;
+  readonly backoff = new Backoff();
+  pid: number | null = null;
+  startedAt: string | null = null;
+  exitCode: number | null = null;
+  ipAddresses: Record<string, string> = {};
+  process: ProcessSpec | undefined;
+  pump: LogPump | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
+  pollTimer: NodeJS.Timeout | undefined;
+  /** Set while a stop or delete the agent asked for is in progress: that exit is no failure. */
+  stopping = false;
+  exitWaiters: (() => void)[] = [];
+  /** Serialises operations on this container. */
+  queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    public spec: ContainerSpec,
+    public restartCount: number,
+    deps: SupervisorDeps,
+  ) {
+    this.lifecycle = new ContainerLifecycle(spec.name);
+    this.paths = new ContainerPaths(deps.stateDir, deps.runDir, spec.id);
+    this.log = new ContainerLog(this.paths.logs);
+  }
+}
+
+export class Supervisor {
+  private readonly containers = new Map<string, Container>();
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  get size(): number {
+    return this.containers.size;
+  }
+
+  /** Loads recorded containers: adopts live ones, restarts those whose policy says so. */
+  async adopt(): Promise<void> {
+    for (const id of storedContainerIds(this.deps.stateDir)) {
+      const stored = readJson(new ContainerPaths(this.deps.stateDir, this.deps.runDir, id).spec, storedSpec);
+      if (!stored) continue;
+      const c = new Container(stored.spec, stored.restartCount, this.deps);
+      this.containers.set(id, c);
+      const rt = readJson(c.paths.runtime, runtimeRecord);
+      if (rt && processStartTicks(rt.pid) === rt.startTicks) {
+        this.deps.log.info(`adopting container ${c.spec.name} (${id}, pid ${rt.pid})`);
+        c.lifecycle.transition('creating');
+        c.lifecycle.transition('created');
+        c.lifecycle.transition('running');
+        if (await this.deps.cgroups.isFrozen(id).catch(() => false)) c.lifecycle.transition('paused');
+        c.pid = rt.pid;
+        c.startedAt = rt.startedAt;
+        c.ipAddresses = rt.ipAddresses;
+        c.pump = this.openPump(c);
+        this.pollAdopted(c, rt);
+      } else if (stored.spec.state !== 'stopped' && ['always', 'unless-stopped'].includes(stored.spec.restart.policy)) {
+        this.deps.log.info(`container ${c.spec.name} (${id}) is not running; restarting it (restart policy ${stored.spec.restart.policy})`);
+        void this.serially(c, () => this.start(c)).catch((e: Error) => this.deps.log.warn(`container ${c.spec.name}: ${e.message}`));
+      }
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerInfo> {
+    if (this.containers.has(spec.id)) throw new AgentFailure('E_CONTAINER_EXISTS', `container ${spec.id} already exists`);
+    const c = new Container(spec, 0, this.deps);
+    this.containers.set(spec.id, c);
+    return this.serially(c, async () => {
+      try {
+        c.paths.makeDirs();
+        this.persistSpec(c);
+        if (spec.state !== 'stopped') await this.start(c);
+        if (spec.state === 'paused') await this.pause(c);
+      } catch (e) {
+        // A container that never started is not left half-made.
+        this.containers.delete(spec.id);
+        await undoStart(spec.id, this.deps);
+        await this.deps.networks.release(spec.id).catch(() => undefined);
+        c.log.close();
+        c.paths.removeAll();
+        throw e;
+      }
+      return this.info(c);
+    });
+  }
+
+  async update(id: string, limits: ContainerSpec['limits'], restart: ContainerSpec['restart'], state: DesiredState): Promise<ContainerInfo> {
+    const c = this.get(id);
+    return this.serially(c, async () => {
+      if (c.lifecycle.status === 'running' || c.lifecycle.status === 'paused') await this.deps.cgroups.set(id, limits);
+      c.spec = { ...c.spec, limits, restart, state };
+      this.persistSpec(c);
+      await this.converge(c);
+      return this.info(c);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    await this.serially(c, async () => {
+      await this.stop(c);
+      await this.deps.networks.release(id);
+      c.log.close();
+      c.paths.removeAll();
+      this.containers.delete(id);
+      this.refreshHostsFiles();
+    });
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    const c = this.containers.get(id);
+    return c ? this.info(c) : null;
+  }
+
+  logs(id: string, tail: number | undefined): OutputEvent[] {
+    return this.get(id).log.read(tail);
+  }
+
+  /** Streams new log entries until the container stops or `signal` aborts. */
+  async followLogs(id: string, onEntry: (e: OutputEvent) => void, signal?: AbortSignal): Promise<void> {
+    const c = this.get(id);
+    if (c.lifecycle.status === 'stopped') return;
+    const stop = c.log.follow(onEntry);
+    await new Promise<void>((resolve) => {
+      c.exitWaiters.push(resolve);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    // The last lines of a process that just exited are still in the pipe.
+    setTimeout(stop, 200);
+  }
+
+  async exec(id: string, req: ExecRequest, onOutput: (e: OutputEvent) => void): Promise<number> {
+    const c = this.get(id);
+    if (c.lifecycle.status !== 'running' || c.pid === null || !c.process) {
+      throw new AgentFailure('E_CONTAINER_STATE', `container ${c.spec.name} is ${c.lifecycle.status}: exec needs it running`);
+    }
+    return runExec(this.deps.runDir, c.pid, c.process, this.deps.cgroups.procsFiles(id), req, onOutput);
+  }
+
+  async stats(ids: readonly string[]): Promise<ContainerStats[]> {
+    const chosen = ids.length ? ids.map((i) => this.get(i)) : [...this.containers.values()];
+    return Promise.all(
+      chosen.map(async (c) => {
+        const live = c.lifecycle.status === 'running' || c.lifecycle.status === 'paused';
+        const s = live ? await this.deps.cgroups.stats(c.spec.id) : undefined;
+        return {
+          id: c.spec.id,
+          status: c.lifecycle.status,
+          cpu_usage_ns: s?.cpuUsageNs ?? 0,
+          memory_usage_bytes: s?.memoryUsage ?? 0,
+          memory_limit_bytes: s?.memoryLimit ?? null,
+          pids: s?.pids ?? 0,
+          block_read_bytes: s?.blockReadBytes ?? 0,
+          block_write_bytes: s?.blockWriteBytes ?? 0,
+        };
+      }),
+    );
+  }
+
+  /** Stops watching (supervisor exit); containers keep running. */
+  detachAll(): void {
+    for (const c of this.containers.values()) {
+      clearTimeout(c.restartTimer);
+      clearInterval(c.pollTimer);
+      c.pump?.close();
+      c.log.close();
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------
+
+  private async converge(c: Container): Promise<void> {
+    const want = c.spec.state;
+    const is = c.lifecycle.status;
+    if (want === 'stopped') {
+      if (is !== 'stopped') await this.stop(c);
+      return;
+    }
+    if (is === 'stopped') {
+      c.backoff.reset();
+      await this.start(c);
+    }
+    if (want === 'paused' && c.lifecycle.status === 'running') await this.pause(c);
+    if (want === 'running' && c.lifecycle.status === 'paused') await this.resume(c);
+  }
+
+  private async start(c: Container): Promise<void> {
+    clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    c.lifecycle.transition('creating');
+    let started;
+    try {
+      started = await startContainer({
+        spec: c.spec,
+        paths: c.paths,
+        deps: this.deps,
+        hostsFile: (attachments) =>
+          renderHosts(
+            c.spec,
+            attachments.map((a) => a.ip),
+            this.peersOf(c, attachments),
+          ),
+      });
+    } catch (e) {
+      c.lifecycle.transition('stopped');
+      throw e;
+    }
+    c.lifecycle.transition('created');
+    c.lifecycle.transition('running');
+    c.pid = started.init.hostPid;
+    c.process = started.process;
+    c.startedAt = new Date().toISOString();
+    c.exitCode = null;
+    c.stopping = false;
+    c.ipAddresses = Object.fromEntries(started.attachments.map((a) => [a.bridge, a.ip]));
+    c.pump?.close();
+    c.pump = this.openPump(c);
+    const rt: RuntimeRecord = { pid: c.pid, startTicks: processStartTicks(c.pid) ?? '', startedAt: c.startedAt, ipAddresses: c.ipAddresses };
+    writeJsonAtomic(c.paths.runtime, rt);
+    void this.watchChild(c, started.init);
+    this.refreshHostsFiles();
+  }
+
+  private async watchChild(c: Container, init: InitHandle): Promise<void> {
+    const { code, signal } = await init.exited;
+    const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
+    await this.exited(c, exitCode);
+  }
+
+  private pollAdopted(c: Container, rt: RuntimeRecord): void {
+    c.pollTimer = setInterval(() => {
+      if (processStartTicks(rt.pid) === rt.startTicks) return;
+      clearInterval(c.pollTimer);
+      // Not our child: its exit status went to whoever reaped it.
+      void this.exited(c, null);
+    }, ADOPTED_POLL_MS);
+    c.pollTimer.unref();
+  }
+
+  private async exited(c: Container, exitCode: number | null): Promise<void> {
+    const uptime = c.startedAt ? Date.now() - Date.parse(c.startedAt) : 0;
+    c.exitCode = exitCode;
+    c.pid = null;
+    await undoStart(c.spec.id, this.deps);
+    if (c.lifecycle.status !== 'stopped') c.lifecycle.transition('stopped');
+    this.deps.log.info(`container ${c.spec.name} (${c.spec.id}) exited (${exitCode === null ? 'status unknown' : `status ${exitCode}`})`);
+    for (const w of c.exitWaiters.splice(0)) w();
+    this.refreshHostsFiles();
+    if (!this.containers.has(c.spec.id) || c.spec.state === 'stopped') return;
+    if (!shouldRestart(c.spec.restart, exitCode, c.restartCount, c.stopping)) return;
+    const delay = c.backoff.next(uptime);
+    this.deps.log.info(`container ${c.spec.name}: restarting in ${delay} ms (restart ${c.restartCount + 1})`);
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      void this.serially(c, async () => {
+        if (c.lifecycle.status !== 'stopped' || c.spec.state === 'stopped' || !this.containers.has(c.spec.id)) return;
+        c.restartCount++;
+        this.persistSpec(c);
+        await this.start(c);
+      }).catch((e: Error) => this.deps.log.warn(`container ${c.spec.name}: restart failed: ${e.message}`));
+    }, delay);
+  }
+
+  private async stop(c: Container): Promise<void> {
+    clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    if (c.lifecycle.status === 'stopped' || c.pid === null) return;
+    c.stopping = true;
+    const pid = c.pid;
+    const gone = new Promise<void>((resolve) => c.exitWaiters.push(resolve));
+    // A frozen process cannot act on a signal.
+    if (c.lifecycle.status === 'paused') await this.resume(c);
+    signalProcess(pid, SIGNALS[c.spec.stopSignal] ?? 15);
+    const timedOut = await Promise.race([gone.then(() => false), sleep(c.spec.stopTimeoutMs).then(() => true)]);
+    if (timedOut) {
+      this.deps.log.info(`container ${c.spec.name}: still running after ${c.spec.stopTimeoutMs} ms; killing it`);
+      // Killing pid 1 of a pid namespace kills everything in it.
+      signalProcess(pid, 9);
+      await gone;
+    }
+  }
+
+  private async pause(c: Container): Promise<void> {
+    await this.deps.cgroups.freeze(c.spec.id);
+    c.lifecycle.transition('paused');
+  }
+
+  private async resume(c: Container): Promise<void> {
+    await this.deps.cgroups.thaw(c.spec.id);
+    c.lifecycle.transition('running');
+  }
+
+  // ---- helpers -------------------------------------------------------------
+
+  private async info(c: Container): Promise<ContainerInfo> {
+    const live = c.lifecycle.status === 'running' || c.lifecycle.status === 'paused';
+    const limits = live ? await this.deps.cgroups.observe(c.spec.id, c.spec.limits).catch(() => c.spec.limits) : c.spec.limits;
+    return {
+      id: c.spec.id,
+      status: c.lifecycle.status,
+      pid: live ? c.pid : null,
+      startedAt: c.startedAt,
+      restartCount: c.restartCount,
+      exitCode: c.exitCode,
+      ipAddresses: c.ipAddresses,
+      limits: limits as ContainerInfo['limits'],
+      state: c.spec.state,
+    };
+  }
+
+  private get(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new AgentFailure('E_NO_CONTAINER', `no container ${id} on this host`);
+    return c;
+  }
+
+  private serially<T>(c: Container, work: () => Promise<T>): Promise<T> {
+    const run = c.queue.then(work, work);
+    c.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private persistSpec(c: Container): void {
+    writeJsonAtomic(c.paths.spec, { spec: c.spec, restartCount: c.restartCount });
+  }
+
+  private openPump(c: Container): LogPump | undefined {
+    if (!existsSync(c.paths.fifo('stdout'))) return undefined;
+    return new LogPump(c.log, { stdout: c.paths.fifo('stdout'), stderr: c.paths.fifo('stderr') });
+  }
+
+  /** Other running containers sharing a network with `c`, with their names. */
+  private peersOf(c: Container, attachments: readonly { bridge: string }[]): { ip: string; names: string[] }[] {
+    const bridges = new Set(attachments.map((a) => a.bridge));
+    const out: { ip: string; names: string[] }[] = [];
+    for (const other of this.containers.values()) {
+      if (other === c || other.lifecycle.status === 'stopped') continue;
+      for (const n of other.spec.networks) {
+        const ip = other.ipAddresses[n.bridge];
+        if (ip && bridges.has(n.bridge)) out.push({ ip, names: [other.spec.dnsName, ...n.aliases] });
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites every running container's /etc/hosts (members of its networks changed). */
+  private refreshHostsFiles(): void {
+    for (const c of this.containers.values()) {
+      if (c.lifecycle.status === 'stopped' || !existsSync(c.paths.hosts)) continue;
+      const attachments = Object.entries(c.ipAddresses).map(([bridge, ip]) => ({ bridge, ip }));
+      try {
+        renderHosts(
+          c.spec,
+          attachments.map((a) => a.ip),
+          this.peersOf(c, attachments),
+          c.paths.hosts,
+        );
+      } catch (e) {
+        this.deps.log.warn(`container ${c.spec.name}: cannot update /etc/hosts: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
