@@ -12,10 +12,11 @@
 // `nft -j`; every change is one `nft -f -` transaction that creates what is missing,
 // replaces the bridge's rules and removes chains (and the table) left empty, so a
 // destroy leaves nothing behind. Changes are serialised inside the agent because
-// they are computed from a listing (rule handles).
+// they are computed from a listing (rule handles). Published container ports live in
+// their own table (port-forwarding.ts), written by the supervisor, another process.
 import { z } from 'zod';
-import { AgentFailure } from '../rpc/failure.js';
-import { findProgram, type CommandRunner } from '../system/command.js';
+import type { CommandRunner } from '../system/command.js';
+import { readNftTable } from './nft-table.js';
 
 export const NFT_TABLE = 'tsinfra';
 
@@ -76,12 +77,6 @@ function wantedRules(bridge: string, want: BridgeRulesWanted): RuleSpec[] {
 
 // ---- reading `nft -j list table` --------------------------------------------
 
-const nftExpr = z.record(z.string(), z.unknown());
-const nftListing = z.object({
-  nftables: z.array(z.record(z.string(), z.unknown())),
-});
-const nftChain = z.looseObject({ name: z.string() });
-const nftRule = z.looseObject({ chain: z.string(), handle: z.number(), comment: z.string().optional(), expr: z.array(nftExpr).optional() });
 const prefixMatch = z.object({ prefix: z.object({ addr: z.string(), len: z.number() }) });
 const payloadSaddr = z.object({ payload: z.looseObject({ field: z.literal('saddr') }) });
 const metaKey = z.object({ meta: z.object({ key: z.string() }) });
@@ -146,37 +141,13 @@ export class BridgeFirewall {
   }
 
   private async list(): Promise<TableListing> {
-    // Without nftables there can be no rules of ours; adding one still fails (E_MISSING_TOOL).
-    if (findProgram('nft') === undefined) return { exists: false, chains: [], rules: [], otherObjects: 0 };
-    const argv = ['nft', '-j', 'list', 'table', 'ip', NFT_TABLE];
-    const out = await this.runner.tryRun(argv);
-    let stdout = out.stdout;
-    if (out.code !== 0) {
-      // Absent table or a real failure? Ask for the table names instead of matching error text.
-      const tables = await this.runner.run(['nft', '-j', 'list', 'tables', 'ip']);
-      if (!parseListing(tables.stdout).some((o) => tableName(o) === NFT_TABLE)) {
-        return { exists: false, chains: [], rules: [], otherObjects: 0 };
-      }
-      stdout = (await this.runner.run(argv)).stdout;
-    }
-    const objects = parseListing(stdout);
-    const chains: string[] = [];
-    const rules: TableListing['rules'][number][] = [];
-    let otherObjects = 0;
-    for (const o of objects) {
-      if ('chain' in o) {
-        const c = nftChain.safeParse(o['chain']);
-        if (c.success) chains.push(c.data.name);
-      } else if ('rule' in o) {
-        const r = nftRule.safeParse(o['rule']);
-        if (r.success) {
-          rules.push({ chain: r.data.chain, handle: r.data.handle, comment: r.data.comment ?? null, signature: signatureOf(r.data.chain, r.data.expr ?? []) });
-        }
-      } else if (!('metainfo' in o) && !('table' in o)) {
-        otherObjects++;
-      }
-    }
-    return { exists: true, chains, rules, otherObjects };
+    const table = await readNftTable(this.runner, NFT_TABLE);
+    return {
+      exists: table.exists,
+      chains: table.chains,
+      rules: table.rules.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, signature: signatureOf(r.chain, r.expr) })),
+      otherObjects: table.otherObjects,
+    };
   }
 }
 
@@ -206,23 +177,6 @@ export function planScript(listing: TableListing, comment: string, wanted: reado
     for (const c of emptyChains) script.push(`delete chain ${t} ${c}`);
   }
   return script;
-}
-
-function parseListing(stdout: string): Record<string, unknown>[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    throw new AgentFailure('E_COMMAND_OUTPUT', 'nft -j did not print JSON (nftables too old?)');
-  }
-  const parsed = nftListing.safeParse(json);
-  if (!parsed.success) throw new AgentFailure('E_COMMAND_OUTPUT', 'unexpected output of nft -j');
-  return parsed.data.nftables;
-}
-
-function tableName(o: Record<string, unknown>): string | undefined {
-  const t = z.looseObject({ name: z.string() }).safeParse(o['table']);
-  return t.success ? t.data.name : undefined;
 }
 
 let queue: Promise<unknown> = Promise.resolve();

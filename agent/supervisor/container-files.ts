@@ -6,7 +6,7 @@
 //   <run>/containers/<id>/rootfs          mount point (mounted only inside the container)
 //   <run>/containers/<id>/{hosts,hostname,resolv.conf}  bind-mounted into the container
 //   <run>/containers/<id>/{stdout,stderr}  FIFOs between the container and its log
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { containerSpec, type ContainerSpec } from './protocol.js';
@@ -58,7 +58,11 @@ export class ContainerPaths {
   makeDirs(): void {
     for (const d of [this.stateDir, this.logs, this.runDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
     // The layer's root directory is the container's "/": it needs the usual mode.
-    for (const d of [this.upper, this.work, this.rootfs]) mkdirSync(d, { recursive: true, mode: 0o755 });
+    // (chmod: the supervisor's umask is 077)
+    for (const d of [this.upper, this.work, this.rootfs]) {
+      mkdirSync(d, { recursive: true, mode: 0o755 });
+      chmodSync(d, 0o755);
+    }
   }
 
   removeAll(): void {

@@ -2,7 +2,7 @@
 // resolve what the image leaves open, prepare its files, hand a warm init the
 // configuration, set up its cgroup and network while the init mounts, then let it
 // exec. Any failure undoes what was done and reports the stage and the reason.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { AgentFailure } from '../rpc/failure.js';
 import { DEFAULT_DEVICE_RULES, type DeviceRule } from '../runtime/cgroups/cgroup-manager.js';
@@ -91,7 +91,9 @@ function mountsFor(spec: ContainerSpec, paths: ContainerPaths, deps: SupervisorD
     { kind: 'bind', source: paths.hostname, target: '/etc/hostname', readOnly: false, file: true },
     { kind: 'bind', source: paths.resolvConf, target: '/etc/resolv.conf', readOnly: false, file: true },
   ];
-  if (spec.localtime && existsSync('/etc/localtime')) out.push({ kind: 'bind', source: '/etc/localtime', target: '/etc/localtime', readOnly: true, file: true });
+  // Sources are resolved here: the init reaches them through the old root, where an
+  // absolute symlink (/etc/localtime -> /usr/share/zoneinfo/...) would point into the container.
+  if (spec.localtime && existsSync('/etc/localtime')) out.push({ kind: 'bind', source: realpathSync('/etc/localtime'), target: '/etc/localtime', readOnly: true, file: true });
   for (const m of spec.mounts) {
     if (m.type === 'tmpfs') {
       out.push({ kind: 'tmpfs', target: m.target, sizeBytes: m.sizeBytes });
@@ -99,7 +101,7 @@ function mountsFor(spec: ContainerSpec, paths: ContainerPaths, deps: SupervisorD
     }
     const source = m.type === 'volume' ? deps.volumePath(m.source) : m.source;
     if (!existsSync(source)) throw new AgentFailure('E_MOUNT_SOURCE', `${spec.name}: mount source ${source} does not exist on this host`);
-    out.push({ kind: 'bind', source, target: m.target, readOnly: m.readOnly });
+    out.push({ kind: 'bind', source: realpathSync(source), target: m.target, readOnly: m.readOnly });
   }
   return out;
 }
@@ -119,12 +121,10 @@ export async function startContainer({ spec, paths, deps, hostsFile }: StartInpu
   const devices = spec.devices.map((d) => deviceNode(d.source, d.target, spec.name));
   paths.makeDirs();
   const mounts = mountsFor(spec, paths, deps);
-  writeFileSync(paths.hostname, spec.hostname + '\n', { mode: 0o644 });
-  writeFileSync(paths.resolvConf, resolvConf(), { mode: 0o644 });
-  writeFileSync(paths.hosts, hostsFile([]), { mode: 0o644 });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    if (!existsSync(paths.fifo(stream))) mkfifo(paths.fifo(stream), 0o600);
-  }
+  writeReadable(paths.hostname, spec.hostname + '\n');
+  writeReadable(paths.resolvConf, resolvConf());
+  writeReadable(paths.hosts, hostsFile([]));
+  ensureFifos(paths);
   const config: InitConfig = {
     id: spec.id,
     rootfs: { lower: image.layers, upper: paths.upper, work: paths.work, target: paths.rootfs, readOnly: spec.readOnlyRootfs },
@@ -174,6 +174,19 @@ export async function startContainer({ spec, paths, deps, hostsFile }: StartInpu
     await init.exited;
     await undoStart(spec.id, deps);
     throw e;
+  }
+}
+
+/** A file bind-mounted into the container, readable by its users whatever our umask. */
+function writeReadable(path: string, content: string): void {
+  writeFileSync(path, content);
+  chmodSync(path, 0o644);
+}
+
+/** The container's stdout and stderr FIFOs (kept across restarts). */
+export function ensureFifos(paths: ContainerPaths): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (!existsSync(paths.fifo(stream))) mkfifo(paths.fifo(stream), 0o600);
   }
 }
 

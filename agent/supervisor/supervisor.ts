@@ -16,7 +16,7 @@ import {
   writeJsonAtomic,
   type RuntimeRecord,
 } from './container-files.js';
-import { startContainer, undoStart } from './container-start.js';
+import { ensureFifos, startContainer, undoStart } from './container-start.js';
 import { runExec, type ExecRequest } from './container-exec.js';
 import { renderHosts } from './hosts-render.js';
 import type { InitHandle } from './init-launcher.js';
@@ -118,6 +118,7 @@ export class Supervisor {
       } catch (e) {
         // A container that never started is not left half-made.
         this.containers.delete(spec.id);
+        c.pump?.close();
         await undoStart(spec.id, this.deps);
         await this.deps.networks.release(spec.id).catch(() => undefined);
         c.log.close();
@@ -145,6 +146,7 @@ export class Supervisor {
     await this.serially(c, async () => {
       await this.stop(c);
       await this.deps.networks.release(id);
+      c.pump?.close();
       c.log.close();
       c.paths.removeAll();
       this.containers.delete(id);
@@ -233,6 +235,9 @@ export class Supervisor {
     clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
     c.lifecycle.transition('creating');
+    c.paths.makeDirs();
+    ensureFifos(c.paths);
+    c.pump ??= this.openPump(c);
     let started;
     try {
       started = await startContainer({
@@ -258,8 +263,6 @@ export class Supervisor {
     c.exitCode = null;
     c.stopping = false;
     c.ipAddresses = Object.fromEntries(started.attachments.map((a) => [a.bridge, a.ip]));
-    c.pump?.close();
-    c.pump = this.openPump(c);
     const rt: RuntimeRecord = { pid: c.pid, startTicks: processStartTicks(c.pid) ?? '', startedAt: c.startedAt, ipAddresses: c.ipAddresses };
     writeJsonAtomic(c.paths.runtime, rt);
     void this.watchChild(c, started.init);
@@ -282,13 +285,21 @@ export class Supervisor {
     c.pollTimer.unref();
   }
 
-  private async exited(c: Container, exitCode: number | null): Promise<void> {
+  private async exited(c: Container, status: number | null): Promise<void> {
     const uptime = c.startedAt ? Date.now() - Date.parse(c.startedAt) : 0;
+    // util-linux's unshare (2.38) reports a child killed by a signal as status 1; the
+    // cgroup still tells an OOM kill apart, which is the one that matters most.
+    const oomKilled = ((await this.deps.cgroups.stats(c.spec.id).catch(() => undefined))?.oomKills ?? 0) > 0;
+    const exitCode = oomKilled ? 137 : status;
     c.exitCode = exitCode;
     c.pid = null;
+    // Whatever the process wrote last is read before its exit is reported.
+    await sleep(50);
+    c.pump?.flush();
     await undoStart(c.spec.id, this.deps);
     if (c.lifecycle.status !== 'stopped') c.lifecycle.transition('stopped');
-    this.deps.log.info(`container ${c.spec.name} (${c.spec.id}) exited (${exitCode === null ? 'status unknown' : `status ${exitCode}`})`);
+    const how = oomKilled ? 'status 137, killed by the OOM killer' : exitCode === null ? 'status unknown' : `status ${exitCode}`;
+    this.deps.log.info(`container ${c.spec.name} (${c.spec.id}) exited (${how})`);
     for (const w of c.exitWaiters.splice(0)) w();
     this.refreshHostsFiles();
     if (!this.containers.has(c.spec.id) || c.spec.state === 'stopped') return;

@@ -4,7 +4,7 @@
 // filter must be installed while the thread still has CAP_SYS_ADMIN, so first.
 import { readdirSync } from 'node:fs';
 import { execve, setBlocking, setCloexec } from '../libc.js';
-import { applyCapabilities, applyCredentials } from '../security/credentials.js';
+import { applyCapabilities, applyCredentials, readThreadCapabilities, type ThreadCapabilities } from '../security/credentials.js';
 import { installSeccomp } from '../security/seccomp-install.js';
 import type { ProcessSpec } from './init-protocol.js';
 import { resolveUser } from './user-lookup.js';
@@ -27,11 +27,13 @@ export function becomeProcess(spec: ProcessSpec, stage: ExecStage, keepFds: read
   stage('security', () => {
     if (filter && !spec.noNewPrivileges) installSeccomp(filter, false);
   });
+  let current!: ThreadCapabilities;
   stage('credentials', () => {
+    current = readThreadCapabilities();
     applyCredentials(creds);
   });
   stage('security', () => {
-    applyCapabilities(mask, { uid: creds.uid });
+    applyCapabilities(mask, { uid: creds.uid, current });
     if (filter && spec.noNewPrivileges) installSeccomp(filter, true);
     else if (spec.noNewPrivileges) installSeccomp(null, true);
   });

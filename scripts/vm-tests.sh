@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The VM tier: boots one Debian guest (../shared/vm) with cgroup v2, device-mapper and
+# VLANs, and runs every test under dist/test/vm in it, with this checkout shared in.
+# Build first (npm run build); the busybox test image is built here, on the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+vm_dir="${TSINFRA_VM_DIR:-$(cd .. && pwd)/shared/vm}"
+if [ ! -x "$vm_dir/run-in-vm.sh" ]; then
+  echo "vm-tests: no VM tier at $vm_dir (set TSINFRA_VM_DIR)" >&2
+  exit 1
+fi
+mkdir -p .vm-artifacts
+bash scripts/build-test-image.sh .vm-artifacts/busybox-oci.tar --format oci >/dev/null
+SHARE_RW=1 TIMEOUT="${TIMEOUT:-1500}" "$vm_dir/run-in-vm.sh" \
+  env TSINFRA_TEST_IMAGE=/mnt/host/.vm-artifacts/busybox-oci.tar TSINFRA_CACHE=0 \
+  node --test --test-concurrency=1 dist/test/vm/
