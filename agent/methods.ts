@@ -40,5 +40,6 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     'container.logs': (p, call) => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d)),
     'container.exec': (p, call) => supervisorOf(ctx).call('container.exec', p, (m, d) => call.progress(m, d)),
     'container.stats': (p) => supervisorOf(ctx).call('container.stats', p),
+    'container.prewarm': (p) => supervisorOf(ctx).call('prewarm', p),
   };
 }

@@ -254,13 +254,9 @@ function checkCapabilities(v: Value | undefined, out: Out): void {
 }
 
 /** How the host block's settings reach check(); see hostAllowsPrivileged. */
-interface PlanContextWithHost extends PlanContext {
-  readonly hostSettings?: Readonly<Record<string, unknown>>;
-}
-
-/** `allow_privileged = true` on the container's host block, when the planner passes host settings. */
+/** `allow_privileged = true` on the container's host block. */
 function hostAllowsPrivileged(ctx: PlanContext): boolean {
-  return (ctx as PlanContextWithHost).hostSettings?.['allow_privileged'] === true;
+  return ctx.hostSettings?.['allow_privileged'] === true;
 }
 
 function checkSecurity(c: ValueObject, ctx: PlanContext, out: Out): void {

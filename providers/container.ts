@@ -29,6 +29,10 @@ export const containerProvider: ResourceProvider = {
     return planContainer(config, prior);
   },
 
+  async prepareCreates(count, session) {
+    await session.call('container.prewarm', { count });
+  },
+
   apply(req, session) {
     return applyThroughAgent('container', req, session);
   },

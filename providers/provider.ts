@@ -23,6 +23,8 @@ export interface PlanContext {
   readonly instanceKey: number | string | undefined;
   /** `host.local` */
   readonly host: string;
+  /** The evaluated attributes of that host block (`allow_privileged`, ...). */
+  readonly hostSettings?: Readonly<Record<string, unknown>>;
 }
 
 export interface ApplyRequest {
@@ -54,4 +56,6 @@ export interface ResourceProvider {
   /** The planned new state: the normalised config plus computed attributes (kept from prior, derived, or unknown). */
   plan(config: ValueObject, prior: ValueObject | null, ctx: PlanContext): ValueObject;
   apply(req: ApplyRequest, session: AgentSession | undefined): Promise<ValueObject | null>;
+  /** Told, as an apply starts, how many objects of this type it will create on a host (containers start their inits ahead). */
+  prepareCreates?(count: number, session: AgentSession): Promise<void>;
 }

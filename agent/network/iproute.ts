@@ -1,5 +1,6 @@
 // Links and addresses through iproute2: `ip -j ...` for reading (JSON, parsed with
 // zod), plain `ip ...` with argv arrays for writing. Callers check link names first.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
 import type { CommandRunner } from '../system/command.js';
@@ -88,7 +89,9 @@ export class IpRoute {
   }
 
   async addBridge(name: string, mtu: number | null): Promise<void> {
-    const argv = ['ip', 'link', 'add', 'name', name];
+    // A fixed address: a bridge without one takes the lowest of its ports' addresses, so it
+    // would change as containers come and go, leaving stale gateway entries in their ARP caches.
+    const argv = ['ip', 'link', 'add', 'name', name, 'address', bridgeMac(name)];
     if (mtu !== null) argv.push('mtu', String(mtu));
     argv.push('type', 'bridge');
     await this.runner.run(argv, { mutates: true });
@@ -120,4 +123,10 @@ export class IpRoute {
     await this.runner.run(argv, { mutates: true });
     return true;
   }
+}
+
+/** A locally administered unicast MAC derived from the bridge's name. */
+export function bridgeMac(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

@@ -21,9 +21,10 @@ export interface HostDirs {
 export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: HostDirs, supervisor: SupervisorClient): ResourceRegistry {
   const ip = new IpRoute(runner);
   const firewall = new BridgeFirewall(runner);
+  const images = new ImageStore(join(dirs.stateDir, 'images'), log);
   return new ResourceRegistry((m) => log.error(m))
     .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip))
-    .register('image', new ImageResource(new ImageStore(join(dirs.stateDir, 'images'), log), log))
+    .register('image', new ImageResource(images, log))
     .register('volume', new VolumeDirectory(dirs.stateDir))
-    .register('container', new ContainerResource(supervisor));
+    .register('container', new ContainerResource(supervisor, images));
 }

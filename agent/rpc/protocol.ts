@@ -190,6 +190,8 @@ export const methods = {
   'container.logs': { params: containerLogsParams, result: containerLogsResult },
   'container.exec': { params: containerExecParams, result: containerExecResult },
   'container.stats': { params: containerStatsParams, result: containerStatsResult },
+  /** An apply will create `count` containers: the supervisor starts their inits now. */
+  'container.prewarm': { params: z.object({ count: z.number().int().nonnegative() }), result: z.object({}) },
   shutdown: { params: z.object({}).optional(), result: z.object({}) },
 } as const;
 

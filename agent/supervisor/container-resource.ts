@@ -110,10 +110,10 @@ export function specOf(id: string, address: string, a: ResourceState): Container
     mounts: [
       ...list(a['mount']).map((m) => {
         const type = str(m['type']);
-        if (type !== 'bind' && type !== 'volume') {
+        if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') {
           throw new AgentFailure('E_UNSUPPORTED', `${address}: mounts of type ${JSON.stringify(type)} are not supported by this agent yet`);
         }
-        return { type: type as 'bind' | 'volume', source: str(m['source']) ?? '', target: str(m['target']) ?? '', readOnly: m['read_only'] === true, sizeBytes: 0 };
+        return { type: type as 'bind' | 'volume' | 'tmpfs', source: str(m['source']) ?? '', target: str(m['target']) ?? '', readOnly: m['read_only'] === true, sizeBytes: 0 };
       }),
       ...list(a['tmpfs']).map((t) => ({
         type: 'tmpfs' as const,
@@ -170,8 +170,17 @@ export function stateFrom(recorded: ResourceState, info: ContainerInfo): Resourc
   };
 }
 
+/** Where containers register as users of their image, so it stays while they need it. */
+export interface ImageUsers {
+  acquire(id: string, user: string): Promise<boolean>;
+  release(id: string, user: string): Promise<unknown>;
+}
+
 export class ContainerResource implements ResourceHandler {
-  constructor(private readonly supervisor: SupervisorClient) {}
+  constructor(
+    private readonly supervisor: SupervisorClient,
+    private readonly images: ImageUsers,
+  ) {}
 
   async read(state: ResourceState): Promise<ResourceState | null> {
     const id = str(state['id']);
@@ -185,13 +194,24 @@ export class ContainerResource implements ResourceHandler {
     if (action === 'delete') {
       const id = str(prior?.['id']);
       if (id) await this.supervisor.call('container.delete', { id });
+      const image = str(prior?.['image']);
+      if (id && image) await this.images.release(image, `container:${id}`);
       return null;
     }
     if (action === 'create') {
       const id = randomBytes(8).toString('hex');
+      const spec = specOf(id, address, planned!);
+      // The image is held for the container first: deleting the image resource then leaves it in place.
+      if (!(await this.images.acquire(spec.imageId, `container:${id}`))) {
+        throw new AgentFailure('E_IMAGE_MISSING', `${address}: image ${spec.imageId} is not on this host (apply its image resource first)`);
+      }
       progress(`starting container ${id}`);
-      const info = await this.supervisor.call('container.create', { spec: specOf(id, address, planned!) });
-      return stateFrom(planned!, info);
+      try {
+        return stateFrom(planned!, await this.supervisor.call('container.create', { spec }));
+      } catch (e) {
+        await this.images.release(spec.imageId, `container:${id}`);
+        throw e;
+      }
     }
     const id = str(prior?.['id']);
     if (!id) throw new AgentFailure('E_RPC_INVALID', 'prior.id: required for update');

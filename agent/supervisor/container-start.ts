@@ -112,9 +112,22 @@ export interface StartInput {
   readonly deps: SupervisorDeps;
   /** The /etc/hosts content for this container (peers are known to the supervisor). */
   readonly hostsFile: (attachments: readonly Attachment[]) => string;
+  /** Host pid of a running container by name or id (`network_mode = "container:NAME"`). */
+  readonly containerPid: (nameOrId: string) => number | undefined;
 }
 
-export async function startContainer({ spec, paths, deps, hostsFile }: StartInput): Promise<StartedContainer> {
+/** The network namespace to join for `network_mode`, or null for a new one. */
+function netnsFor(spec: ContainerSpec, containerPid: StartInput['containerPid']): string | null {
+  const mode = spec.networkMode;
+  if (mode === 'host') return `/proc/${process.pid}/ns/net`;
+  if (!mode.startsWith('container:')) return null;
+  const other = mode.slice('container:'.length);
+  const pid = containerPid(other);
+  if (pid === undefined) throw new AgentFailure('E_CONTAINER_CONFIG', `${spec.name}: network_mode ${mode}: no running container ${JSON.stringify(other)} on this host`);
+  return `/proc/${pid}/ns/net`;
+}
+
+export async function startContainer({ spec, paths, deps, hostsFile, containerPid }: StartInput): Promise<StartedContainer> {
   const image = await deps.images.get(spec.imageId);
   if (!image) throw new AgentFailure('E_IMAGE_MISSING', `${spec.name}: image ${spec.imageId} is not on this host (apply its image resource first)`);
   const process = resolveProcess(spec, image);
@@ -129,6 +142,7 @@ export async function startContainer({ spec, paths, deps, hostsFile }: StartInpu
     id: spec.id,
     rootfs: { lower: image.layers, upper: paths.upper, work: paths.work, target: paths.rootfs, readOnly: spec.readOnlyRootfs },
     hostname: spec.hostname,
+    netns: netnsFor(spec, containerPid),
     stdio: { stdout: paths.fifo('stdout'), stderr: paths.fifo('stderr') },
     mounts,
     devices: [...DEFAULT_DEVICES, ...devices],
@@ -151,6 +165,8 @@ export async function startContainer({ spec, paths, deps, hostsFile }: StartInpu
       await deps.cgroups.addProcess(spec.id, init.hostPid);
       if (spec.networkMode === 'bridge' && spec.networks.length > 0) {
         attachments = await deps.networks.attach(spec.id, init.hostPid, spec.networks);
+      } else if (spec.networkMode === 'none') {
+        await deps.networks.loopbackUp(init.hostPid);
       }
     })();
     // Both run at once; the init's answer is read even when the setup failed, so its error (the

@@ -34,6 +34,8 @@ export interface PortRequest {
 /** Veths, addresses and port forwards of containers (bridge networks). */
 export interface ContainerNetworking {
   attach(containerId: string, pid: number, networks: readonly NetworkRequest[]): Promise<Attachment[]>;
+  /** Brings up `lo` in the namespace of `pid` (a container with no network). */
+  loopbackUp(pid: number): Promise<void>;
   /** Removes the links; keeps the addresses reserved for the next start. */
   detach(containerId: string): Promise<void>;
   /** Gives the container's addresses back (delete). */

@@ -2,8 +2,8 @@
 // the agent on first need, detached from it. It listens on <run>/supervisor.sock, adopts
 // the containers a previous supervisor left running, and exits on its own once it has
 // no containers and no clients for a while. SIGTERM stops it without touching containers.
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { AgentFileLog } from '../log.js';
@@ -53,40 +53,51 @@ function listen(): Promise<void> {
   });
 }
 
-try {
-  await listen();
-} catch (e) {
-  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-  // A socket file is there: a live supervisor answers on it, a dead one left it behind.
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = connect(socketPath);
-    c.once('connect', () => {
-      c.end();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-  if (alive) {
-    log.info('another supervisor is running; exiting');
-    process.exit(0);
+/**
+ * One supervisor per run directory: the pid file is taken with O_EXCL. A pid file whose
+ * process is gone (or is something else now) is stale and taken over.
+ */
+function takePidFile(): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(pidFile, 'wx', 0o600);
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const other = Number(readFileSync(pidFile, 'utf8').trim());
+    let alive = false;
+    try {
+      alive = other > 0 && readFileSync(`/proc/${other}/cmdline`, 'utf8').includes('supervisor-main');
+    } catch {
+      alive = false;
+    }
+    if (alive) return false;
+    rmSync(pidFile, { force: true });
   }
-  unlinkSync(socketPath);
-  await listen();
+  return false;
 }
-writeFileSync(join(runDir, 'supervisor.pid'), `${process.pid}\n`, { mode: 0o600 });
-log.info(`supervisor ${AGENT_VERSION} started (pid ${process.pid})`);
+
+const pidFile = join(runDir, 'supervisor.pid');
+if (!takePidFile()) {
+  log.info('another supervisor is running; exiting');
+  process.exit(0);
+}
+// Containers are known before the first client can ask about them.
 await supervisor.adopt();
+rmSync(socketPath, { force: true });
+await listen();
+log.info(`supervisor ${AGENT_VERSION} started (pid ${process.pid})`);
 
 async function exit(reason: string): Promise<never> {
   log.info(`supervisor stopping: ${reason}; containers keep running`);
   supervisor.detachAll();
   await deps.inits.drain();
   server.close();
-  try {
-    unlinkSync(socketPath);
-  } catch {
-    // already gone
-  }
+  rmSync(socketPath, { force: true });
+  rmSync(pidFile, { force: true });
   log.close();
   process.exit(0);
 }

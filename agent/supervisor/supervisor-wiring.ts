@@ -18,6 +18,7 @@ export function wireSupervisorDeps(opts: { stateDir: string; runDir: string; log
   const links = new ContainerNetworks(runner, new Ipam(opts.stateDir), ports, opts.log);
   const networks: ContainerNetworking = {
     attach: (id, pid, requests) => links.attach(id, pid, requests),
+    loopbackUp: (pid) => links.loopbackUp(pid),
     detach: (id) => links.detach(id),
     release: (id) => links.release(id),
     publish: async (id, ip, mappings) => {

@@ -250,6 +250,14 @@ export class Supervisor {
             attachments.map((a) => a.ip),
             this.peersOf(c, attachments),
           ),
+        containerPid: (nameOrId) => {
+          for (const other of this.containers.values()) {
+            if ((other.spec.id === nameOrId || other.spec.dnsName === nameOrId || other.spec.name === nameOrId) && other.lifecycle.status === 'running') {
+              return other.pid ?? undefined;
+            }
+          }
+          return undefined;
+        },
       });
     } catch (e) {
       c.lifecycle.transition('stopped');

@@ -99,6 +99,30 @@ export interface ApplyOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Lets providers get ready for the creates ahead (a container supervisor starts its inits
+ * while the first resources are applied). Best effort: nothing waits for it, and a
+ * failure only costs speed.
+ */
+function prepareCreates(changes: readonly Change[], sessions: SessionPool, ctx: EvalContext | undefined): void {
+  if (!ctx) return;
+  const counts = new Map<string, { type: string; host: string; count: number }>();
+  for (const c of changes) {
+    if (c.action !== 'create' && c.action !== 'delete-then-create' && c.action !== 'create-then-delete') continue;
+    if (!providerFor(c.type)?.prepareCreates) continue;
+    const key = `${c.type} ${c.host}`;
+    const entry = counts.get(key) ?? { type: c.type, host: c.host, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  for (const { type, host, count } of counts.values()) {
+    void sessions
+      .session(host, ctx)
+      .then((s) => providerFor(type)!.prepareCreates!(count, s))
+      .catch(() => undefined);
+  }
+}
+
 export async function applyPlan(
   plan: Plan,
   config: Config | undefined,
@@ -121,6 +145,7 @@ export async function applyPlan(
   // Resources with a failed or skipped operation: outputs from them keep their old values.
   const unfinished = new Set<string>();
   const graph = buildOperationGraph(plan.changes);
+  prepareCreates(plan.changes, sessions, ctx);
   await walk(graph, {
     concurrency: Math.max(1, options.parallelism),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -30,6 +30,7 @@ import { TSINFRA_VERSION } from '../version.js';
 import { satisfies } from '../version-constraint.js';
 import { evaluateVariables, type InputValue } from '../variables.js';
 import { evaluateHost, hostInstances } from './hosts.js';
+import type { PlanContext } from '../../providers/provider.js';
 import { outputUses } from './output-dependencies.js';
 
 export interface PlanOptions {
@@ -282,7 +283,7 @@ function planResource(
     checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags, body.sensitivePaths);
     checkIgnoreChanges(decl, provider, addr.key, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
-    for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host)) ?? []) {
+    for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host, ctx)) ?? []) {
       const found: Diagnostic = {
         severity: d.severity ?? 'error',
         code: d.code,
@@ -354,8 +355,9 @@ function implicitMove(
   return from;
 }
 
-function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined) {
-  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '' };
+function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined, ctx: EvalContext): PlanContext {
+  const settings = host === undefined ? undefined : hostInstances(ctx).get(host);
+  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '', ...(settings ? { hostSettings: settings } : {}) };
 }
 
 function rangeForPath(decl: ResourceDecl, path: readonly (string | number)[]) {

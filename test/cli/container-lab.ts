@@ -38,7 +38,8 @@ function cgroupDirs(parent: string): string[] {
   const out: string[] = [];
   let controllers: string[];
   try {
-    controllers = readdirSync(CGROUP_ROOT);
+    // cgroup v2: one hierarchy at the root; v1: one per controller.
+    controllers = existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? [''] : readdirSync(CGROUP_ROOT);
   } catch {
     return out;
   }

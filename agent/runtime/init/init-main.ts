@@ -51,6 +51,13 @@ function create(): never {
     // block instead of failing with EPIPE while the supervisor restarts.
     dup2(openSync(config.stdio.stdout, 'r+'), 1);
     dup2(openSync(config.stdio.stderr, 'r+'), 2);
+    if (config.netns !== null) {
+      // This thread only: the one that execs. Done before /sys is mounted, which shows
+      // the network devices of the namespace of the thread that mounts it.
+      const fd = openSync(config.netns, 'r');
+      setns(fd, CLONE.NEWNET);
+      closeSync(fd);
+    }
   });
   setUpRootfs(config, stage);
   stage('namespaces', () => sethostname(config.hostname));

@@ -95,6 +95,8 @@ export const initConfig = z.object({
     readOnly: z.boolean(),
   }),
   hostname: z.string(),
+  /** Another network namespace to join instead of the new one (`network_mode` host or container:NAME). */
+  netns: z.string().nullable(),
   /** FIFOs the supervisor reads; opened read-write so a write never fails while the supervisor is away. */
   stdio: z.object({ stdout: z.string(), stderr: z.string() }),
   mounts: z.array(mountSpec),
