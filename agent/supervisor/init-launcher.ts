@@ -11,7 +11,7 @@ import { mkfifo } from '../runtime/libc.js';
 import { LineSplitter, decodeLine } from '../rpc/line-splitter.js';
 import { AgentFailure } from '../rpc/failure.js';
 import { findProgram } from '../system/command.js';
-import { fromInit, type FromInit, type ToInit } from '../runtime/init/init-protocol.js';
+import { fromInit, toInit, type FromInit, type ToInit } from '../runtime/init/init-messages.js';
 import type { AgentLog } from '../log.js';
 
 const INIT_MAIN = fileURLToPath(new URL('../runtime/init/init-main.js', import.meta.url));
@@ -64,7 +64,7 @@ export class InitHandle {
 
   send(message: ToInit): void {
     if (this.inFd === undefined) throw new Error('bug: the channel to the init is closed');
-    writeSync(this.inFd, JSON.stringify(message) + '\n');
+    writeSync(this.inFd, JSON.stringify(toInit.parse(message)) + '\n');
   }
 
   /** The next message (or eof), failing after `timeoutMs`. */
@@ -212,7 +212,21 @@ export class InitPool {
       const p = awaitReady(
         spawnInit(
           this.runDir,
-          (ch) => [this.unshare, '--pid', '--fork', '--kill-child', '--mount', '--uts', '--ipc', '--net', process.execPath, INIT_MAIN, 'create', ch.inPath, ch.outPath],
+          (ch) => [
+            this.unshare,
+            '--pid',
+            '--fork',
+            '--kill-child',
+            '--mount',
+            '--uts',
+            '--ipc',
+            '--net',
+            process.execPath,
+            INIT_MAIN,
+            'create',
+            ch.inPath,
+            ch.outPath,
+          ],
           ['ignore', 'ignore', 'inherit'],
         ),
       );
@@ -227,6 +241,10 @@ export async function launchExecInit(runDir: string, targetPid: number): Promise
   const nsenter = findProgram('nsenter');
   if (!nsenter) throw new AgentFailure('E_MISSING_TOOL', 'util-linux "nsenter" is not installed on this host: exec needs it');
   return awaitReady(
-    spawnInit(runDir, (ch) => [nsenter, `--target=${targetPid}`, '--pid', '--', process.execPath, INIT_MAIN, 'exec', ch.inPath, ch.outPath], ['pipe', 'pipe', 'pipe']),
+    spawnInit(runDir, (ch) => [nsenter, `--target=${targetPid}`, '--pid', '--', process.execPath, INIT_MAIN, 'exec', ch.inPath, ch.outPath], [
+      'pipe',
+      'pipe',
+      'pipe',
+    ]),
   );
 }

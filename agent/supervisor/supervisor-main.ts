@@ -95,9 +95,17 @@ async function exit(reason: string): Promise<never> {
   log.info(`supervisor stopping: ${reason}; containers keep running`);
   supervisor.detachAll();
   await deps.inits.drain();
-  server.close();
-  rmSync(socketPath, { force: true });
-  rmSync(pidFile, { force: true });
+  // A successor may already own these: remove them only while they are ours.
+  let owner = '';
+  try {
+    owner = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    // gone
+  }
+  if (owner === String(process.pid)) {
+    server.close();
+    rmSync(pidFile, { force: true });
+  }
   log.close();
   process.exit(0);
 }

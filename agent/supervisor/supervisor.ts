@@ -235,6 +235,7 @@ export class Supervisor {
     clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
     c.lifecycle.transition('creating');
+    const t0 = performance.now();
     c.paths.makeDirs();
     ensureFifos(c.paths);
     c.pump ??= this.openPump(c);
@@ -275,6 +276,7 @@ export class Supervisor {
     writeJsonAtomic(c.paths.runtime, rt);
     void this.watchChild(c, started.init);
     this.refreshHostsFiles();
+    this.deps.log.info(`container ${c.spec.name} (${c.spec.id}) started in ${(performance.now() - t0).toFixed(1)} ms (pid ${c.pid})`);
   }
 
   private async watchChild(c: Container, init: InitHandle): Promise<void> {

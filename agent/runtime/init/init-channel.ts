@@ -1,8 +1,9 @@
 // The init's end of its pipes to the supervisor: blocking reads and writes on the main
 // thread (fs.readSync/writeSync run on the calling thread, never on libuv's pool, which
 // matters once the main thread has entered namespaces the other threads are not in).
-import { openSync, readSync, writeSync } from 'node:fs';
-import { fromInit, toInit, type FromInit, type ToInit } from './init-protocol.js';
+import { constants, openSync, readSync, writeSync } from 'node:fs';
+import { setBlocking } from '../libc.js';
+import type { FromInit, ToInit } from './init-protocol.js';
 
 export class InitChannel {
   private buffered = '';
@@ -19,8 +20,12 @@ export class InitChannel {
    * supervisor could not see the end of the channel that tells it execve happened.
    */
   static open(inPath: string, outPath: string): InitChannel {
-    const outFd = openSync(outPath, 'w');
-    const inFd = openSync(inPath, 'r');
+    // Non-blocking opens: with the supervisor gone they fail (ENXIO) or read end-of-file at
+    // once instead of waiting forever for a peer; then blocking I/O as usual.
+    const outFd = openSync(outPath, constants.O_WRONLY | constants.O_NONBLOCK);
+    const inFd = openSync(inPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    setBlocking(outFd);
+    setBlocking(inFd);
     return new InitChannel(inFd, outFd);
   }
 
@@ -32,7 +37,9 @@ export class InitChannel {
       if (nl >= 0) {
         const line = this.buffered.slice(0, nl);
         this.buffered = this.buffered.slice(nl + 1);
-        return toInit.parse(JSON.parse(line));
+        const message = JSON.parse(line) as ToInit;
+        if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('bug: the supervisor sent a message without a type');
+        return message;
       }
       let n: number;
       try {
@@ -47,7 +54,7 @@ export class InitChannel {
   }
 
   send(message: FromInit): void {
-    const line = Buffer.from(JSON.stringify(fromInit.parse(message)) + '\n');
+    const line = Buffer.from(JSON.stringify(message) + '\n');
     let off = 0;
     while (off < line.length) off += writeSync(this.outFd, line, off);
   }
