@@ -3,7 +3,7 @@ import { arch, hostname } from 'node:os';
 import { collectFacts } from './facts.js';
 import type { ResourceRegistry } from './resources/registry.js';
 import { PROTOCOL_VERSION } from './rpc/protocol.js';
-import type { MethodImpls } from './rpc/server.js';
+import type { CallContext, MethodImpls } from './rpc/server.js';
 import type { CommandRunner } from './system/command.js';
 import { AgentFailure } from './rpc/failure.js';
 import type { SupervisorClient } from './supervisor/supervisor-client.js';
@@ -22,6 +22,21 @@ function supervisorOf(ctx: AgentContext): SupervisorClient {
   return ctx.supervisor;
 }
 
+/**
+ * A streaming call that must end with the engine's session: when the engine goes, the
+ * connection to the supervisor is closed, which ends the stream there (a follow stops,
+ * an exec'd command is killed) and lets this agent exit.
+ */
+async function streamFromSupervisor<T>(supervisor: SupervisorClient, call: CallContext, work: () => Promise<T>): Promise<T> {
+  const onGone = () => supervisor.close();
+  call.signal.addEventListener('abort', onGone, { once: true });
+  try {
+    return await work();
+  } finally {
+    call.signal.removeEventListener('abort', onGone);
+  }
+}
+
 export function agentMethods(ctx: AgentContext): MethodImpls {
   return {
     // Answered whatever the client's protocol: the client compares and reports both versions.
@@ -37,8 +52,10 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress, p.address) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
     // Streamed output is passed on as it comes (progress data).
-    'container.logs': (p, call) => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d)),
-    'container.exec': (p, call) => supervisorOf(ctx).call('container.exec', p, (m, d) => call.progress(m, d)),
+    'container.logs': (p, call) =>
+      streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d))),
+    'container.exec': (p, call) =>
+      streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.exec', p, (m, d) => call.progress(m, d))),
     'container.stats': (p) => supervisorOf(ctx).call('container.stats', p),
     'container.prewarm': (p) => supervisorOf(ctx).call('prewarm', p),
   };

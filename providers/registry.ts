@@ -6,7 +6,9 @@ import { volumeProvider } from './volume.js';
 import type { ResourceProvider } from './provider.js';
 import { tsinfraDataProvider } from './tsinfra-data.js';
 
-const providers: ReadonlyMap<string, ResourceProvider> = new Map([containerProvider, imageProvider, networkProvider, tsinfraDataProvider, volumeProvider].map((p) => [p.type, p]));
+const providers: ReadonlyMap<string, ResourceProvider> = new Map(
+  [containerProvider, imageProvider, networkProvider, tsinfraDataProvider, volumeProvider].map((p) => [p.type, p]),
+);
 
 export function providerFor(type: string): ResourceProvider | undefined {
   return providers.get(type);

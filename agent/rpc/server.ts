@@ -21,12 +21,17 @@ export interface CallContext {
   readonly id: number;
   /** Sends a progress notification for this request (dropped once it has been answered); `data` carries streamed output. */
   progress(message: string, data?: unknown): void;
+  /** Aborted when the client has gone (end of input): streaming calls stop then. */
+  readonly signal: AbortSignal;
 }
 
 /** The methods a server speaks: the agent's (protocol.ts) or the supervisor's. Each has `shutdown`. */
 export type MethodTable = { readonly shutdown: { params: z.ZodType; result: z.ZodType } } & Readonly<Record<string, { params: z.ZodType; result: z.ZodType }>>;
 type HandledMethod<T extends MethodTable> = Exclude<keyof T & string, 'shutdown'>;
-export type MethodImpl<T extends MethodTable, M extends HandledMethod<T>> = (params: z.output<T[M]['params']>, ctx: CallContext) => Promise<z.output<T[M]['result']>>;
+export type MethodImpl<T extends MethodTable, M extends HandledMethod<T>> = (
+  params: z.output<T[M]['params']>,
+  ctx: CallContext,
+) => Promise<z.output<T[M]['result']>>;
 /** One implementation per method; `shutdown` belongs to the server. */
 export type ImplsOf<T extends MethodTable> = { readonly [M in HandledMethod<T>]: MethodImpl<T, M> };
 export type MethodImpls = ImplsOf<typeof methods>;
@@ -48,6 +53,7 @@ export class RpcServer<T extends MethodTable = typeof methods> {
   private shuttingDown = false;
   private outputBroken = false;
   private ended: ((reason: EndReason) => void) | undefined;
+  private readonly clientGone = new AbortController();
 
   constructor(
     private readonly input: Readable,
@@ -77,6 +83,7 @@ export class RpcServer<T extends MethodTable = typeof methods> {
     const onEnd = () => {
       if (inputDone) return;
       inputDone = true;
+      this.clientGone.abort();
       splitter.end();
       void this.finish('eof');
     };
@@ -136,8 +143,10 @@ export class RpcServer<T extends MethodTable = typeof methods> {
     let answered = false;
     const ctx: CallContext = {
       id,
+      signal: this.clientGone.signal,
       progress: (message, data) => {
-        if (!answered) this.send({ jsonrpc: '2.0', method: 'progress', params: { requestId: id, message: String(message), ...(data === undefined ? {} : { data }) } });
+        if (!answered)
+          this.send({ jsonrpc: '2.0', method: 'progress', params: { requestId: id, message: String(message), ...(data === undefined ? {} : { data }) } });
       },
     };
     try {

@@ -23,8 +23,12 @@ export async function runExec(
   procsFiles: readonly string[],
   req: ExecRequest,
   onOutput: (e: OutputEvent) => void,
+  signal?: AbortSignal,
 ): Promise<number> {
   const init = await launchExecInit(runDir, targetPid);
+  // Whoever asked is gone (Ctrl-C on the CLI): the command goes too.
+  const onAbort = () => init.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const child = init.child;
   for (const stream of ['stdout', 'stderr'] as const) {
     (child.stdio[stream === 'stdout' ? 1 : 2] as Readable).on('data', (chunk: Buffer) =>
@@ -56,6 +60,7 @@ export async function runExec(
     await init.exited;
     throw err;
   }
-  const { code, signal } = await init.exited;
-  return code ?? (signal ? 128 + 9 : 1);
+  const exit = await init.exited;
+  signal?.removeEventListener('abort', onAbort);
+  return exit.code ?? (exit.signal ? 128 + 9 : 1);
 }

@@ -113,7 +113,13 @@ export function specOf(id: string, address: string, a: ResourceState): Container
         if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') {
           throw new AgentFailure('E_UNSUPPORTED', `${address}: mounts of type ${JSON.stringify(type)} are not supported by this agent yet`);
         }
-        return { type: type as 'bind' | 'volume' | 'tmpfs', source: str(m['source']) ?? '', target: str(m['target']) ?? '', readOnly: m['read_only'] === true, sizeBytes: 0 };
+        return {
+          type: type as 'bind' | 'volume' | 'tmpfs',
+          source: str(m['source']) ?? '',
+          target: str(m['target']) ?? '',
+          readOnly: m['read_only'] === true,
+          sizeBytes: 0,
+        };
       }),
       ...list(a['tmpfs']).map((t) => ({
         type: 'tmpfs' as const,
@@ -190,7 +196,13 @@ export class ContainerResource implements ResourceHandler {
     return info ? stateFrom(state, info) : null;
   }
 
-  async apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null> {
+  async apply(
+    action: ApplyAction,
+    prior: ResourceState | null,
+    planned: ResourceState | null,
+    progress: Progress,
+    address: string,
+  ): Promise<ResourceState | null> {
     if (action === 'delete') {
       const id = str(prior?.['id']);
       if (id) await this.supervisor.call('container.delete', { id });

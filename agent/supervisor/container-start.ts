@@ -72,7 +72,7 @@ function deviceNode(source: string, target: string, name: string): DeviceNode {
 }
 
 function resolvConf(): string {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
@@ -93,7 +93,8 @@ function mountsFor(spec: ContainerSpec, paths: ContainerPaths, deps: SupervisorD
   ];
   // Sources are resolved here: the init reaches them through the old root, where an
   // absolute symlink (/etc/localtime -> /usr/share/zoneinfo/...) would point into the container.
-  if (spec.localtime && existsSync('/etc/localtime')) out.push({ kind: 'bind', source: realpathSync('/etc/localtime'), target: '/etc/localtime', readOnly: true, file: true });
+  if (spec.localtime && existsSync('/etc/localtime'))
+    out.push({ kind: 'bind', source: realpathSync('/etc/localtime'), target: '/etc/localtime', readOnly: true, file: true });
   for (const m of spec.mounts) {
     if (m.type === 'tmpfs') {
       out.push({ kind: 'tmpfs', target: m.target, sizeBytes: m.sizeBytes });
@@ -123,7 +124,8 @@ function netnsFor(spec: ContainerSpec, containerPid: StartInput['containerPid'])
   if (!mode.startsWith('container:')) return null;
   const other = mode.slice('container:'.length);
   const pid = containerPid(other);
-  if (pid === undefined) throw new AgentFailure('E_CONTAINER_CONFIG', `${spec.name}: network_mode ${mode}: no running container ${JSON.stringify(other)} on this host`);
+  if (pid === undefined)
+    throw new AgentFailure('E_CONTAINER_CONFIG', `${spec.name}: network_mode ${mode}: no running container ${JSON.stringify(other)} on this host`);
   return `/proc/${pid}/ns/net`;
 }
 

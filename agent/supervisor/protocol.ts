@@ -11,7 +11,14 @@
 // The spec is resolved by the agent from the resource's attributes: sizes in bytes,
 // durations in ms, volume ids as paths; the supervisor adds the image's defaults.
 import { z } from 'zod';
-import { containerExecParams, containerExecResult, containerLogsParams, containerLogsResult, containerStatsParams, containerStatsResult } from '../rpc/protocol.js';
+import {
+  containerExecParams,
+  containerExecResult,
+  containerLogsParams,
+  containerLogsResult,
+  containerStatsParams,
+  containerStatsResult,
+} from '../rpc/protocol.js';
 
 const deviceRate = z.object({ path: z.string(), rate: z.number() });
 
@@ -67,9 +74,7 @@ export const containerSpec = z.object({
   devices: z.array(z.object({ source: z.string(), target: z.string(), permissions: z.string() })),
   networkMode: z.string(),
   networks: z.array(z.object({ bridge: z.string(), ip: z.string().nullable(), aliases: z.array(z.string()) })),
-  ports: z.array(
-    z.object({ hostPort: z.number().int(), containerPort: z.number().int(), protocol: z.enum(['tcp', 'udp']), hostIp: z.string().nullable() }),
-  ),
+  ports: z.array(z.object({ hostPort: z.number().int(), containerPort: z.number().int(), protocol: z.enum(['tcp', 'udp']), hostIp: z.string().nullable() })),
   limits: limitsSchema,
   restart: restartSchema,
   capabilities: z.object({ add: z.array(z.string()), drop: z.array(z.string()) }),

@@ -78,7 +78,11 @@ export class SupervisorClient {
         await new Promise((r) => setTimeout(r, 50));
         socket = await tryConnect(path);
       }
-      if (!socket) throw new AgentFailure('E_SUPERVISOR', `the container supervisor did not start within ${START_TIMEOUT_MS / 1000} s (see supervisor.log in the agent's state directory)`);
+      if (!socket)
+        throw new AgentFailure(
+          'E_SUPERVISOR',
+          `the container supervisor did not start within ${START_TIMEOUT_MS / 1000} s (see supervisor.log in the agent's state directory)`,
+        );
     }
     this.attach(socket);
     this.socket = socket;

@@ -68,7 +68,7 @@ function takePidFile(): boolean {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const other = Number(readFileSync(pidFile, 'utf8').trim());
-    let alive = false;
+    let alive: boolean;
     try {
       alive = other > 0 && readFileSync(`/proc/${other}/cmdline`, 'utf8').includes('supervisor-main');
     } catch {
@@ -112,8 +112,11 @@ async function exit(reason: string): Promise<never> {
 
 process.on('SIGTERM', () => void exit('SIGTERM'));
 process.on('SIGINT', () => void exit('SIGINT'));
-setInterval(() => {
-  if (supervisor.size === 0 && clients.size === 0 && Date.now() - lastActivity > idleMs) void exit('idle with no containers');
-}, Math.min(idleMs, 5000)).unref();
+setInterval(
+  () => {
+    if (supervisor.size === 0 && clients.size === 0 && Date.now() - lastActivity > idleMs) void exit('idle with no containers');
+  },
+  Math.min(idleMs, 5000),
+).unref();
 // Keep the process alive for the idle check even with no clients.
 setInterval(() => undefined, 1 << 30);

@@ -23,10 +23,10 @@ export function supervisorImpls(supervisor: Supervisor, deps: SupervisorDeps): I
       const entries = supervisor.logs(p.id, p.tail);
       if (!p.follow) return { entries };
       for (const e of entries) call.progress('log', e);
-      await supervisor.followLogs(p.id, (e) => call.progress('log', e));
+      await supervisor.followLogs(p.id, (e) => call.progress('log', e), call.signal);
       return { entries: [] };
     },
-    'container.exec': async (p, call) => ({ exit_code: await supervisor.exec(p.id, p, (e) => call.progress('output', e)) }),
+    'container.exec': async (p, call) => ({ exit_code: await supervisor.exec(p.id, p, (e) => call.progress('output', e), call.signal) }),
     'container.stats': async (p) => ({ items: await supervisor.stats(p.ids) }),
   };
 }

@@ -173,15 +173,16 @@ export class Supervisor {
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
     // The last lines of a process that just exited are still in the pipe.
-    setTimeout(stop, 200);
+    if (signal?.aborted) stop();
+    else setTimeout(stop, 200);
   }
 
-  async exec(id: string, req: ExecRequest, onOutput: (e: OutputEvent) => void): Promise<number> {
+  async exec(id: string, req: ExecRequest, onOutput: (e: OutputEvent) => void, signal?: AbortSignal): Promise<number> {
     const c = this.get(id);
     if (c.lifecycle.status !== 'running' || c.pid === null || !c.process) {
       throw new AgentFailure('E_CONTAINER_STATE', `container ${c.spec.name} is ${c.lifecycle.status}: exec needs it running`);
     }
-    return runExec(this.deps.runDir, c.pid, c.process, this.deps.cgroups.procsFiles(id), req, onOutput);
+    return runExec(this.deps.runDir, c.pid, c.process, this.deps.cgroups.procsFiles(id), req, onOutput, signal);
   }
 
   async stats(ids: readonly string[]): Promise<ContainerStats[]> {

@@ -24,7 +24,9 @@ ${body}
 }
 
 function attrs(dir: string, address: string): Record<string, unknown> {
-  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: { address: string; attributes: Record<string, unknown> }[] };
+  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as {
+    resources: { address: string; attributes: Record<string, unknown> }[];
+  };
   const r = state.resources.find((i) => i.address === address);
   assert.ok(r, `${address} is in the state`);
   return r.attributes;

@@ -36,7 +36,9 @@ resource "container" "web" {
 }
 
 function pidOf(dir: string): number {
-  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: { address: string; attributes: Record<string, unknown> }[] };
+  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as {
+    resources: { address: string; attributes: Record<string, unknown> }[];
+  };
   return state.resources.find((r) => r.address === 'container.web')!.attributes['pid'] as number;
 }
 

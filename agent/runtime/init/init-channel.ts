@@ -38,7 +38,8 @@ export class InitChannel {
         const line = this.buffered.slice(0, nl);
         this.buffered = this.buffered.slice(nl + 1);
         const message = JSON.parse(line) as ToInit;
-        if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('bug: the supervisor sent a message without a type');
+        if (typeof message !== 'object' || message === null || typeof message.type !== 'string')
+          throw new Error('bug: the supervisor sent a message without a type');
         return message;
       }
       let n: number;

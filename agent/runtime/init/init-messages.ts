@@ -96,4 +96,3 @@ export const fromInit = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), stage: z.enum(INIT_STAGES), message: z.string() }),
 ]);
 export type FromInit = z.infer<typeof fromInit>;
-

@@ -60,8 +60,6 @@ export function resolveUser(spec: string, root = '/'): Credentials {
   }
   if (uid > 0xfffffffe || gid > 0xfffffffe) throw new Error(`user "${spec}": id out of range`);
   // Supplementary groups: those listing the user by name, as login(1) would set them.
-  const additionalGids = entry
-    ? groups.filter((f) => (f[3] ?? '').split(',').includes(entry.name) && Number(f[2]) !== gid).map((f) => Number(f[2]))
-    : [];
+  const additionalGids = entry ? groups.filter((f) => (f[3] ?? '').split(',').includes(entry.name) && Number(f[2]) !== gid).map((f) => Number(f[2])) : [];
   return { uid, gid, additionalGids, home: entry?.home ?? '/' };
 }
