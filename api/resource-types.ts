@@ -218,10 +218,10 @@ export interface ContainerResources {
 }
 
 export interface ContainerMount {
-  /** `bind` (a host path), `volume` (`volume.X.id`) or `logical_volume` (the LV's mounted filesystem). */
-  type: 'bind' | 'volume' | 'logical_volume';
-  /** Host path, or the volume's / logical volume's id. */
-  source: string;
+  /** `bind` (a host path), `volume` (`volume.X.id`), `tmpfs` (memory; no source) or `logical_volume` (the LV's mounted filesystem). */
+  type: 'bind' | 'volume' | 'tmpfs' | 'logical_volume';
+  /** Host path, or the volume's / logical volume's id; none for tmpfs. */
+  source?: string;
   /** Path inside the container. */
   target: string;
   /** Mount read-only. */
@@ -351,7 +351,7 @@ export interface ContainerAttributes {
   ip_address: string;
   /** IPv4 address per network: network id -> address. */
   ip_addresses: Record<string, string>;
-  /** `running`, `stopped`, `paused` or `exited`. */
+  /** What the host reports: `running`, `stopped` or `paused`. */
   status: string;
   /** When the current process started (RFC 3339). */
   started_at: string;

@@ -10,15 +10,20 @@ export class NetworkResource implements ResourceHandler {
   constructor(
     private readonly drivers: Readonly<Record<string, ResourceHandler>>,
     private readonly ip: IpRoute,
+    /** Called with the link name once a network is deleted (its address allocations go). */
+    private readonly onDeleted: (link: string) => void = () => undefined,
   ) {}
 
   read(state: ResourceState): Promise<ResourceState | null> {
     return this.driver(state['driver'], 'state.driver').read(state);
   }
 
-  apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null> {
+  async apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null> {
     const [state, where] = planned ? [planned, 'planned.driver'] : [prior, 'prior.driver'];
-    return this.driver(state?.['driver'], where).apply(action, prior, planned, progress, address);
+    const result = await this.driver(state?.['driver'], where).apply(action, prior, planned, progress, address);
+    const link = prior?.['id'];
+    if (action === 'delete' && typeof link === 'string') this.onDeleted(link);
+    return result;
   }
 
   /** The id is the link name; the link's kind says which driver owns it. */

@@ -5,6 +5,7 @@ import { ImageResource } from '../images/image-resource.js';
 import { ImageStore } from '../images/image-store.js';
 import { BridgeNetwork } from '../network/bridge.js';
 import { IpRoute } from '../network/iproute.js';
+import { Ipam } from '../network/ipam.js';
 import { BridgeFirewall } from '../network/nat.js';
 import { NetworkResource } from '../network/network.js';
 import { VolumeDirectory } from '../storage/volume-directory.js';
@@ -23,7 +24,7 @@ export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: Hos
   const firewall = new BridgeFirewall(runner);
   const images = new ImageStore(join(dirs.stateDir, 'images'), log);
   return new ResourceRegistry((m) => log.error(m))
-    .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip))
+    .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip, (link) => new Ipam(dirs.stateDir).forget(link)))
     .register('image', new ImageResource(images, log))
     .register('volume', new VolumeDirectory(dirs.stateDir))
     .register('container', new ContainerResource(supervisor, images));
