@@ -18,7 +18,13 @@ export class NetworkResource implements ResourceHandler {
     return this.driver(state['driver'], 'state.driver').read(state);
   }
 
-  async apply(action: ApplyAction, prior: ResourceState | null, planned: ResourceState | null, progress: Progress, address: string): Promise<ResourceState | null> {
+  async apply(
+    action: ApplyAction,
+    prior: ResourceState | null,
+    planned: ResourceState | null,
+    progress: Progress,
+    address: string,
+  ): Promise<ResourceState | null> {
     const [state, where] = planned ? [planned, 'planned.driver'] : [prior, 'prior.driver'];
     const result = await this.driver(state?.['driver'], where).apply(action, prior, planned, progress, address);
     const link = prior?.['id'];
