@@ -59,6 +59,15 @@ resource "container" "client" {
   network { id = network.front.id }
 }
 
+resource "container" "sidecar" {
+  host         = host.lab
+  image        = image.busybox.id
+  command      = ["sleep", "3600"]
+  network_mode = "container:web"
+  stop_timeout = "1s"
+  depends_on   = [container.web]
+}
+
 output "web_ip" { value = container.web.ip_address }
 ${extra}
 `;
@@ -151,6 +160,16 @@ describe('containers through the CLI', () => {
     assert.equal(ping.code, 0, ping.stderr + ping.stdout);
   });
 
+  test('network_mode = "container:web" shares web\'s network namespace', async () => {
+    const r = await tsinfra(['exec', 'container.sidecar', '--dir', lab.cfg.dir, '--', 'wget', '-q', '-O-', 'http://127.0.0.1:80/'], { env: lab.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'hello-from-web');
+    const web = attrs(lab.cfg.dir, 'container.web')['pid'] as number;
+    const sidecar = attrs(lab.cfg.dir, 'container.sidecar')['pid'] as number;
+    assert.equal(readlinkSync(`/proc/${sidecar}/ns/net`), readlinkSync(`/proc/${web}/ns/net`));
+    assert.notEqual(readlinkSync(`/proc/${sidecar}/ns/pid`), readlinkSync(`/proc/${web}/ns/pid`));
+  });
+
   test('the port mapping answers from the host', async () => {
     const gateway = '10.78.0.1';
     const r = await inNetns(lab.netns, ['busybox', 'wget', '-q', '-O-', `http://${gateway}:8080/`]);
@@ -212,7 +231,7 @@ describe('containers through the CLI', () => {
   });
 
   test('destroy leaves no process, cgroup, veth or port rule', async () => {
-    const pids = ['container.web', 'container.client'].map((a) => attrs(lab.cfg.dir, a)['pid'] as number);
+    const pids = ['container.web', 'container.client', 'container.sidecar'].map((a) => attrs(lab.cfg.dir, a)['pid'] as number);
     const r = await tsinfra(['destroy', '--auto-approve', lab.cfg.dir], { env: lab.env });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`), `pid ${pid} is gone`);
