@@ -186,7 +186,7 @@ export class ContainerNetworks {
       network: n.bridge,
       subnet: formatCidr(subnet),
       gateway: gw.address,
-      ipRange: n.ipRange,
+      ipRange: n.ipRange ?? this.ipam.rangeOf(n.bridge),
       owner: containerId,
       requested: n.ip,
     });

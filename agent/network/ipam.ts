@@ -10,7 +10,7 @@
 //
 // Only the supervisor allocates. Every operation reads, changes and writes the file in
 // one synchronous step, so two calls in this process can never interleave.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
@@ -182,6 +182,32 @@ export class Ipam {
   forget(network: string): void {
     checkLinkName(network);
     rmSync(this.file(network), { force: true });
+    rmSync(this.rangeFile(network), { force: true });
+  }
+
+  /**
+   * Records the network's `ip_range` (set by the network resource, which knows it), so
+   * containers that name only the network get dynamic addresses from it. null: the whole subnet.
+   */
+  setRange(network: string, ipRange: string | null): void {
+    checkLinkName(network);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (ipRange === null) rmSync(this.rangeFile(network), { force: true });
+    else writeFileSync(this.rangeFile(network), ipRange + '\n', { mode: 0o600 });
+  }
+
+  /** The recorded `ip_range` of a network, or null. */
+  rangeOf(network: string): string | null {
+    checkLinkName(network);
+    try {
+      return readFileSync(this.rangeFile(network), 'utf8').trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
+  private rangeFile(network: string): string {
+    return join(this.dir, `${network}.range`);
   }
 
   /** Networks that have a file. */

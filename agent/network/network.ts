@@ -4,14 +4,14 @@ import { AgentFailure } from '../rpc/failure.js';
 import { RPC_ERRORS, type ApplyAction, type ResourceState } from '../rpc/protocol.js';
 import type { Progress, ResourceHandler } from '../resources/registry.js';
 import type { IpRoute } from './iproute.js';
+import type { Ipam } from './ipam.js';
 import { checkLinkName } from './link-name.js';
 
 export class NetworkResource implements ResourceHandler {
   constructor(
     private readonly drivers: Readonly<Record<string, ResourceHandler>>,
     private readonly ip: IpRoute,
-    /** Called with the link name once a network is deleted (its address allocations go). */
-    private readonly onDeleted: (link: string) => void = () => undefined,
+    private readonly addresses?: Pick<Ipam, 'forget' | 'setRange'>,
   ) {}
 
   read(state: ResourceState): Promise<ResourceState | null> {
@@ -27,8 +27,12 @@ export class NetworkResource implements ResourceHandler {
   ): Promise<ResourceState | null> {
     const [state, where] = planned ? [planned, 'planned.driver'] : [prior, 'prior.driver'];
     const result = await this.driver(state?.['driver'], where).apply(action, prior, planned, progress, address);
-    const link = prior?.['id'];
-    if (action === 'delete' && typeof link === 'string') this.onDeleted(link);
+    // The container IPAM follows the network: its range, and its end.
+    const link = (result ?? prior)?.['id'];
+    if (this.addresses && typeof link === 'string') {
+      if (action === 'delete') this.addresses.forget(link);
+      else this.addresses.setRange(link, typeof result?.['ip_range'] === 'string' ? result['ip_range'] : null);
+    }
     return result;
   }
 

@@ -24,7 +24,7 @@ export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: Hos
   const firewall = new BridgeFirewall(runner);
   const images = new ImageStore(join(dirs.stateDir, 'images'), log);
   return new ResourceRegistry((m) => log.error(m))
-    .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip, (link) => new Ipam(dirs.stateDir).forget(link)))
+    .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip, new Ipam(dirs.stateDir)))
     .register('image', new ImageResource(images, log))
     .register('volume', new VolumeDirectory(dirs.stateDir))
     .register('container', new ContainerResource(supervisor, images));

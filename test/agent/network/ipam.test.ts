@@ -139,3 +139,26 @@ describe('Ipam', () => {
     failsWith(() => ipam.allocate(net(B)), 'E_IPAM_STATE', /tsi-front-1\.json/);
   });
 });
+
+describe('Ipam network ranges', () => {
+  test("the network's ip_range is recorded for containers that name only the network, and goes with it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsit-ipam-range-'));
+    try {
+      const ipam = new Ipam(dir);
+      assert.equal(ipam.rangeOf('tsi-front'), null);
+      ipam.setRange('tsi-front', '10.9.0.128/25');
+      assert.equal(ipam.rangeOf('tsi-front'), '10.9.0.128/25');
+      const ip = ipam.allocate({ network: 'tsi-front', subnet: '10.9.0.0/24', gateway: '10.9.0.1', ipRange: ipam.rangeOf('tsi-front'), owner: 'c1' });
+      assert.equal(ip, '10.9.0.128');
+      assert.deepEqual(ipam.networks(), ['tsi-front']);
+      ipam.setRange('tsi-front', null);
+      assert.equal(ipam.rangeOf('tsi-front'), null);
+      ipam.setRange('tsi-front', '10.9.0.128/25');
+      ipam.forget('tsi-front');
+      assert.equal(ipam.rangeOf('tsi-front'), null);
+      assert.deepEqual(readdirSync(join(dir, 'ipam')), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
