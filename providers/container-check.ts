@@ -282,6 +282,15 @@ function checkSecurity(c: ValueObject, ctx: PlanContext, out: Out): void {
   if (c['rootfs_size'] !== undefined && c['rootfs_size'] !== null) {
     err(out, 'E_UNSUPPORTED', 'rootfs_size needs thin-provisioned LVM volumes, which this version of tsinfra does not have yet', ['rootfs_size']);
   }
+  if (c['healthcheck'] !== undefined && c['healthcheck'] !== null) {
+    out.push({
+      severity: 'warning',
+      code: 'W_HEALTHCHECK_NOT_RUN',
+      summary: 'healthcheck is recorded but not run by this version of tsinfra yet',
+      detail: 'The container starts and restarts by its restart policy only; no health status is reported.',
+      path: ['healthcheck'],
+    });
+  }
 }
 
 // ---- process ---------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // ../runtime/init/init-protocol.ts). Output streams back as it comes.
 import type { Readable, Writable } from 'node:stream';
 import { appendFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { signalProcess } from '../runtime/libc.js';
 import { AgentFailure } from '../rpc/failure.js';
 import type { OutputEvent } from '../rpc/protocol.js';
 import type { ProcessSpec } from '../runtime/init/init-protocol.js';
@@ -26,8 +28,12 @@ export async function runExec(
   signal?: AbortSignal,
 ): Promise<number> {
   const init = await launchExecInit(runDir, targetPid);
-  // Whoever asked is gone (Ctrl-C on the CLI): the command goes too.
-  const onAbort = () => init.kill();
+  // Whoever asked is gone (Ctrl-C on the CLI): the command goes too. After execve the
+  // init's pid is the command's; nsenter, its parent, goes with it.
+  const onAbort = () => {
+    if (init.hostPid > 0) signalProcess(init.hostPid, constants.signals.SIGKILL);
+    init.kill();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   const child = init.child;
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -62,5 +68,5 @@ export async function runExec(
   }
   const exit = await init.exited;
   signal?.removeEventListener('abort', onAbort);
-  return exit.code ?? (exit.signal ? 128 + 9 : 1);
+  return exit.code ?? 128 + (exit.signal ? (constants.signals[exit.signal] ?? 0) : 0);
 }

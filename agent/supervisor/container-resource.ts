@@ -86,8 +86,8 @@ function stateOf(v: unknown): ContainerSpec['state'] {
 
 /** The resource's short name (`web` of `container.web[0]`): what peers resolve it by. */
 function dnsName(address: string): string {
-  const last = address.split('.').pop() ?? address;
-  return last.replace(/\[.*$/, '');
+  // `container.web`, `container.web[0]`, `container.web["a.b"]`: the name follows the type.
+  return /^[^.]+\.([^.[]+)/.exec(address)?.[1] ?? address;
 }
 
 export function specOf(id: string, address: string, a: ResourceState): ContainerSpec {

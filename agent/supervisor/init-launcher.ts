@@ -15,6 +15,9 @@ import { fromInit, toInit, type FromInit, type ToInit } from '../runtime/init/in
 import type { AgentLog } from '../log.js';
 
 const INIT_MAIN = fileURLToPath(new URL('../runtime/init/init-main.js', import.meta.url));
+/** At most this many inits are started ahead of time, and those not taken stop after a minute. */
+const MAX_PREWARM = 32;
+const PREWARM_TTL_MS = 60_000;
 /** How long an init may take to boot and say ready. */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -29,7 +32,7 @@ export class InitHandle {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hostPid = 0;
   /** The init's first message: ready, or why it could not start. */
-  first: InitEvent | undefined;
+  first: Promise<InitEvent> = Promise.resolve({ type: 'eof' });
 
   constructor(
     readonly child: ChildProcess,
@@ -140,15 +143,15 @@ function spawnInit(runDir: string, argv: (ch: InitChannelFiles) => string[], std
   child.on('error', () => undefined);
   const handle = new InitHandle(child, ch);
   // Both sides have the FIFOs open (or the init is gone) once it says anything: the names can go.
-  void handle.next().then(
+  handle.first = handle.next().then(
     (first) => {
       rmSync(ch.dir, { recursive: true, force: true });
       if (first.type === 'ready') handle.hostPid = first.hostPid;
-      handle.first = first;
+      return first;
     },
-    (e: Error) => {
+    (e: Error): InitEvent => {
       rmSync(ch.dir, { recursive: true, force: true });
-      handle.first = { type: 'error', stage: 'start', message: e.message };
+      return { type: 'error', stage: 'start', message: e.message };
     },
   );
   return handle;
@@ -156,8 +159,7 @@ function spawnInit(runDir: string, argv: (ch: InitChannelFiles) => string[], std
 
 /** Waits for `ready` and records the init's host pid. */
 async function awaitReady(init: InitHandle): Promise<InitHandle> {
-  while (init.first === undefined) await new Promise((r) => setTimeout(r, 2));
-  const e = init.first;
+  const e = await init.first;
   if (e.type === 'ready') return init;
   init.kill();
   const why = e.type === 'error' ? e.message : 'it exited before it was ready';
@@ -168,6 +170,7 @@ async function awaitReady(init: InitHandle): Promise<InitHandle> {
 export class InitPool {
   private readonly warm: Promise<InitHandle>[] = [];
   private extra = 0;
+  private expiry: NodeJS.Timeout | undefined;
   private readonly unshare: string;
 
   constructor(
@@ -189,14 +192,29 @@ export class InitPool {
     return next;
   }
 
-  /** Starts `count` inits ahead of time (an apply about to create that many containers). */
+  /** Starts `count` inits ahead of time (an apply about to create that many containers). Unused ones go after a minute. */
   prewarm(count: number): void {
-    this.extra = Math.min(64, Math.max(this.extra, count));
+    this.extra = Math.min(MAX_PREWARM, Math.max(this.extra, count));
     this.fill();
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => void this.shrink(), PREWARM_TTL_MS);
+    this.expiry.unref();
+  }
+
+  /** Back to the standing pool: inits asked for but not taken are stopped. */
+  private async shrink(): Promise<void> {
+    this.extra = 0;
+    const surplus = this.warm.splice(this.minWarm);
+    for (const p of surplus) {
+      const init = await p.catch(() => undefined);
+      init?.closeChannel();
+      init?.kill();
+    }
   }
 
   /** Kills the waiting inits (supervisor exit). */
   async drain(): Promise<void> {
+    clearTimeout(this.expiry);
     const waiting = this.warm.splice(0);
     for (const p of waiting) {
       const init = await p.catch(() => undefined);

@@ -2,6 +2,7 @@
 // logs. It outlives the agent sessions that call it; containers outlive it (a new
 // supervisor adopts the ones still running, by pid and start time, see adopt()).
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { AgentFailure } from '../rpc/failure.js';
 import type { ContainerStats, OutputEvent } from '../rpc/protocol.js';
 import { signalProcess } from '../runtime/libc.js';
@@ -16,10 +17,9 @@ import {
   writeJsonAtomic,
   type RuntimeRecord,
 } from './container-files.js';
-import { ensureFifos, startContainer, undoStart } from './container-start.js';
+import { ensureFifos, resolveProcess, startContainer, undoStart } from './container-start.js';
 import { runExec, type ExecRequest } from './container-exec.js';
 import { renderHosts } from './hosts-render.js';
-import type { InitHandle } from './init-launcher.js';
 import { ContainerLog } from './log-files.js';
 import { LogPump } from './log-pump.js';
 import type { ContainerInfo, ContainerSpec, DesiredState } from './protocol.js';
@@ -27,18 +27,15 @@ import { Backoff, shouldRestart } from './restart-backoff.js';
 import type { ProcessSpec } from '../runtime/init/init-protocol.js';
 import type { SupervisorDeps } from './runtime-deps.js';
 
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGTERM: 15,
-  SIGWINCH: 28,
-};
+const SIGNALS: Readonly<Record<string, number>> = constants.signals;
 /** How often adopted containers (not our children) are checked for exit. */
 const ADOPTED_POLL_MS = 1000;
+
+/** One run of a container's process. `gone` settles when the process has exited, with its status. */
+interface Run {
+  readonly gone: Promise<number | null>;
+  handled: boolean;
+}
 
 class Container {
   readonly lifecycle: ContainerLifecycle;
@@ -55,6 +52,8 @@ class Container {
   pollTimer: NodeJS.Timeout | undefined;
   /** Set while a stop or delete the agent asked for is in progress: that exit is no failure. */
   stopping = false;
+  /** The current process, from start (or adoption) to its exit being handled. */
+  run: Run | undefined;
   exitWaiters: (() => void)[] = [];
   /** Serialises operations on this container. */
   queue: Promise<unknown> = Promise.resolve();
@@ -97,8 +96,14 @@ export class Supervisor {
         c.startedAt = rt.startedAt;
         c.ipAddresses = rt.ipAddresses;
         c.pump = this.openPump(c);
-        this.pollAdopted(c, rt);
-      } else if (stored.spec.state !== 'stopped' && ['always', 'unless-stopped'].includes(stored.spec.restart.policy)) {
+        c.run = { gone: this.pollAdopted(c, rt), handled: false };
+        this.watchRun(c, c.run);
+      } else {
+        // It died while no supervisor was watching: remove what its start made.
+        if (rt) await undoStart(id, this.deps);
+      }
+      if (c.lifecycle.status !== 'stopped') continue;
+      if (stored.spec.state !== 'stopped' && ['always', 'unless-stopped'].includes(stored.spec.restart.policy)) {
         this.deps.log.info(`container ${c.spec.name} (${id}) is not running; restarting it (restart policy ${stored.spec.restart.policy})`);
         void this.serially(c, () => this.start(c)).catch((e: Error) => this.deps.log.warn(`container ${c.spec.name}: ${e.message}`));
       }
@@ -145,6 +150,8 @@ export class Supervisor {
     if (!c) return;
     await this.serially(c, async () => {
       await this.stop(c);
+      // Also when the process died unwatched: its cgroup, links and port rules go now.
+      await undoStart(id, this.deps);
       await this.deps.networks.release(id);
       c.pump?.close();
       c.log.close();
@@ -169,8 +176,13 @@ export class Supervisor {
     if (c.lifecycle.status === 'stopped') return;
     const stop = c.log.follow(onEntry);
     await new Promise<void>((resolve) => {
-      c.exitWaiters.push(resolve);
-      signal?.addEventListener('abort', () => resolve(), { once: true });
+      const done = () => {
+        c.exitWaiters = c.exitWaiters.filter((w) => w !== done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      c.exitWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
     });
     // The last lines of a process that just exited are still in the pipe.
     if (signal?.aborted) stop();
@@ -179,8 +191,14 @@ export class Supervisor {
 
   async exec(id: string, req: ExecRequest, onOutput: (e: OutputEvent) => void, signal?: AbortSignal): Promise<number> {
     const c = this.get(id);
-    if (c.lifecycle.status !== 'running' || c.pid === null || !c.process) {
+    if (c.lifecycle.status !== 'running' || c.pid === null) {
       throw new AgentFailure('E_CONTAINER_STATE', `container ${c.spec.name} is ${c.lifecycle.status}: exec needs it running`);
+    }
+    if (!c.process) {
+      // Adopted from an earlier supervisor: the process settings follow from the spec and the image.
+      const image = await this.deps.images.get(c.spec.imageId);
+      if (!image) throw new AgentFailure('E_IMAGE_MISSING', `container ${c.spec.name}: its image ${c.spec.imageId} is gone from this host`);
+      c.process = resolveProcess(c.spec, image);
     }
     return runExec(this.deps.runDir, c.pid, c.process, this.deps.cgroups.procsFiles(id), req, onOutput, signal);
   }
@@ -225,7 +243,9 @@ export class Supervisor {
       return;
     }
     if (is === 'stopped') {
+      // Started by the operator: the restart policy's retries and back-off begin again.
       c.backoff.reset();
+      c.restartCount = 0;
       await this.start(c);
     }
     if (want === 'paused' && c.lifecycle.status === 'running') await this.pause(c);
@@ -275,28 +295,44 @@ export class Supervisor {
     c.ipAddresses = Object.fromEntries(started.attachments.map((a) => [a.bridge, a.ip]));
     const rt: RuntimeRecord = { pid: c.pid, startTicks: processStartTicks(c.pid) ?? '', startedAt: c.startedAt, ipAddresses: c.ipAddresses };
     writeJsonAtomic(c.paths.runtime, rt);
-    void this.watchChild(c, started.init);
+    const init = started.init;
+    c.run = {
+      gone: init.exited.then(({ code, signal }) => code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0)),
+      handled: false,
+    };
+    this.watchRun(c, c.run);
     this.refreshHostsFiles();
     this.deps.log.info(`container ${c.spec.name} (${c.spec.id}) started in ${(performance.now() - t0).toFixed(1)} ms (pid ${c.pid})`);
   }
 
-  private async watchChild(c: Container, init: InitHandle): Promise<void> {
-    const { code, signal } = await init.exited;
-    const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
-    await this.exited(c, exitCode);
+  /** When the run's process exits, its exit is handled in turn with the container's other operations. */
+  private watchRun(c: Container, run: Run): void {
+    void run.gone
+      .then((status) => this.serially(c, () => this.exited(c, run, status)))
+      .catch((e: Error) => this.deps.log.warn(`container ${c.spec.name}: ${e.message}`));
   }
 
-  private pollAdopted(c: Container, rt: RuntimeRecord): void {
-    c.pollTimer = setInterval(() => {
-      if (processStartTicks(rt.pid) === rt.startTicks) return;
-      clearInterval(c.pollTimer);
-      // Not our child: its exit status went to whoever reaped it.
-      void this.exited(c, null);
-    }, ADOPTED_POLL_MS);
-    c.pollTimer.unref();
+  /** A process that is not our child (adopted): polled, since only its parent learns its status. */
+  private pollAdopted(c: Container, rt: RuntimeRecord): Promise<null> {
+    return new Promise((resolve) => {
+      c.pollTimer = setInterval(() => {
+        if (processStartTicks(rt.pid) === rt.startTicks) return;
+        clearInterval(c.pollTimer);
+        resolve(null);
+      }, ADOPTED_POLL_MS);
+      c.pollTimer.unref();
+    });
   }
 
-  private async exited(c: Container, status: number | null): Promise<void> {
+  /**
+   * Bookkeeping once a run's process has exited: its cgroup, links and port rules go, the
+   * status becomes stopped, and the restart policy decides what comes next. Called once
+   * per run (by stop() or when the exit is noticed, whichever is first), always in turn
+   * with the container's other operations.
+   */
+  private async exited(c: Container, run: Run, status: number | null): Promise<void> {
+    if (run.handled) return;
+    run.handled = true;
     const uptime = c.startedAt ? Date.now() - Date.parse(c.startedAt) : 0;
     // util-linux's unshare (2.38) reports a child killed by a signal as status 1; the
     // cgroup still tells an OOM kill apart, which is the one that matters most.
@@ -328,23 +364,24 @@ export class Supervisor {
     }, delay);
   }
 
+  /** Stops the process (stop_signal, then SIGKILL after stop_timeout) and handles its exit. Runs inside serially(). */
   private async stop(c: Container): Promise<void> {
     clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
-    if (c.lifecycle.status === 'stopped' || c.pid === null) return;
+    const run = c.run;
+    if (!run || run.handled || c.pid === null) return;
     c.stopping = true;
     const pid = c.pid;
-    const gone = new Promise<void>((resolve) => c.exitWaiters.push(resolve));
     // A frozen process cannot act on a signal.
     if (c.lifecycle.status === 'paused') await this.resume(c);
-    signalProcess(pid, SIGNALS[c.spec.stopSignal] ?? 15);
-    const timedOut = await Promise.race([gone.then(() => false), sleep(c.spec.stopTimeoutMs).then(() => true)]);
+    signalProcess(pid, SIGNALS[c.spec.stopSignal] ?? SIGNALS['SIGTERM']!);
+    const timedOut = await Promise.race([run.gone.then(() => false), sleep(c.spec.stopTimeoutMs).then(() => true)]);
     if (timedOut) {
       this.deps.log.info(`container ${c.spec.name}: still running after ${c.spec.stopTimeoutMs} ms; killing it`);
       // Killing pid 1 of a pid namespace kills everything in it.
-      signalProcess(pid, 9);
-      await gone;
+      signalProcess(pid, SIGNALS['SIGKILL']!);
     }
+    await this.exited(c, run, await run.gone);
   }
 
   private async pause(c: Container): Promise<void> {

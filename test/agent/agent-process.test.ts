@@ -128,7 +128,7 @@ describe('agent process', () => {
     const logFile = join(stateDir, 'agent.log');
     assert.equal((await stat(logFile)).mode & 0o777, 0o600);
     const log = await readFile(logFile, 'utf8');
-    assert.match(log, /exec ip link add name tsi-log mtu 1500 type bridge/);
+    assert.match(log, /exec ip link add name tsi-log address 02(:[0-9a-f]{2}){5} mtu 1500 type bridge/);
     assert.match(log, /exec ip addr add 10\.7\.0\.1\/24 dev tsi-log/);
     assert.match(log, /exec ip link del dev tsi-log/);
   });

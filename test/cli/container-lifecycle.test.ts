@@ -127,6 +127,11 @@ describe('containers through the CLI', () => {
     assert.equal(readFileSync(join(cgroupDir(pid, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim(), String(64 * 1024 * 1024));
     assert.equal(readFileSync(join(cgroupDir(pid, 'pids'), 'pids.max'), 'utf8').trim(), '32');
     assert.equal(readFileSync(join(cgroupDir(pid, 'cpu'), 'cpu.shares'), 'utf8').trim(), '512');
+    // The command itself (not only exec'd ones) runs with runc's default capabilities, no_new_privs and seccomp.
+    assert.match(status, /^CapEff:\s+00000000a80425fb$/m);
+    assert.match(status, /^CapBnd:\s+00000000a80425fb$/m);
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m);
   });
 
   test('a re-plan shows no changes', async () => {
@@ -228,6 +233,23 @@ describe('containers through the CLI', () => {
     for (const pid of pids) assert.ok(existsSync(`/proc/${pid}`), `pid ${pid} still runs`);
     const plan = await tsinfra(['plan', '--detailed-exitcode', lab.cfg.dir], { env: lab.env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    const exec = await tsinfra(['exec', 'container.web', '--dir', lab.cfg.dir, '--', 'hostname'], { env: lab.env });
+    assert.equal(exec.stdout.trim(), 'web', `exec into an adopted container: ${exec.stderr}`);
+  });
+
+  test('a container that dies while no supervisor watches is cleaned up and started again by apply', async () => {
+    const pid = attrs(lab.cfg.dir, 'container.client')['pid'] as number;
+    const cgroup = cgroupDir(pid, 'pids');
+    lab.killSupervisor();
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !existsSync(`/proc/${pid}`), 'the container to die');
+    const plan = await tsinfra(['plan', '--detailed-exitcode', lab.cfg.dir], { env: lab.env });
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /state\s+=\s+"stopped" -> "running"/);
+    assert.ok(!existsSync(cgroup), 'its cgroup was removed when the new supervisor found it dead');
+    const r = await tsinfra(['apply', '--auto-approve', lab.cfg.dir], { env: lab.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(attrs(lab.cfg.dir, 'container.client')['status'], 'running');
   });
 
   test('destroy leaves no process, cgroup, veth or port rule', async () => {

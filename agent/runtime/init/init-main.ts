@@ -3,7 +3,7 @@
 // `unshare` made; `node init-main.js exec` runs a command in an existing container.
 // Everything here is synchronous and runs on the main thread.
 import { closeSync, openSync, readlinkSync } from 'node:fs';
-import { CLONE, dup2, sethostname, setns, unshare } from '../libc.js';
+import { CLONE, dup2, PR, prctl, sethostname, setns, unshare } from '../libc.js';
 import { InitChannel } from './init-channel.js';
 import type { InitStage } from './init-protocol.js';
 import { becomeProcess } from './process-exec.js';
@@ -42,7 +42,8 @@ function awaitGo(): void {
 
 function create(): never {
   const m = channel.receive();
-  if (m === undefined) process.exit(0);
+  // The supervisor went away before this init was used: nothing to report to anyone.
+  if (m === undefined) process.exit(1);
   current = 'config';
   if (m.type !== 'config') throw new Error(`bug: expected config, got ${m.type}`);
   const config = m.config;
@@ -65,7 +66,12 @@ function create(): never {
   awaitGo();
   // The supervisor has put this process in the container's cgroup: make it the root of
   // the cgroup namespace the command will see.
-  stage('namespaces', () => unshare(CLONE.NEWCGROUP));
+  stage('namespaces', () => {
+    unshare(CLONE.NEWCGROUP);
+    // `unshare --kill-child` ties this process to its parent until here, so that a start that
+    // fails leaves nothing behind; a running container must outlive that helper.
+    prctl(PR.SET_PDEATHSIG, 0);
+  });
   return becomeProcess(config.process, stage);
 }
 
