@@ -1,8 +1,8 @@
 // cgroup v1 on this machine's real hierarchies (hybrid layout: v1 controllers plus an
 // empty unified mount). Pure v2 hosts run the same scenarios in test/vm/cgroups-v2.test.ts.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_DEVICE_RULES, type CgroupLimits, type CgroupManager } from '../../../../agent/runtime/cgroups/cgroup-manager.js';
@@ -133,9 +133,21 @@ describe('cgroup v1', { skip }, () => {
       },
     );
 
-    it('refuses memory_swap without swap accounting', { skip: hasSwapAccounting ? 'this kernel accounts swap' : false }, async () => {
-      await create('noswap');
-      await assert.rejects(manager.set('noswap', { memory: 32 * MiB, memorySwap: 64 * MiB }), { code: 'E_CGROUP_UNSUPPORTED' });
+    it('refuses memory_swap without swap accounting, before writing anything', async () => {
+      // A kernel booted without swapaccount=1 has no memory.memsw.* files. This one has them,
+      // so the memory hierarchy here is a plain directory holding what such a kernel shows.
+      const fake = mkdtempSync(join(tmpdir(), 'tsit-noswap-'));
+      try {
+        const noSwap = new CgroupV1Manager(new Map([['memory', fake]]), manager.parent);
+        mkdirSync(join(fake, manager.parent, 'noswap'), { recursive: true });
+        writeFileSync(join(fake, manager.parent, 'noswap', 'memory.limit_in_bytes'), '9223372036854771712\n');
+        await assert.rejects(noSwap.set('noswap', { memory: 32 * MiB, memorySwap: 64 * MiB }), (e: Error & { code?: string }) => {
+          return e.code === 'E_CGROUP_UNSUPPORTED' && /memory_swap/.test(e.message) && /swapaccount=1/.test(e.message);
+        });
+        assert.equal(readFileSync(join(fake, manager.parent, 'noswap', 'memory.limit_in_bytes'), 'utf8'), '9223372036854771712\n', 'nothing was written');
+      } finally {
+        rmSync(fake, { recursive: true, force: true });
+      }
     });
 
     it('writes the device allow-list to devices.list', async () => {
