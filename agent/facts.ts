@@ -1,11 +1,13 @@
 // The `facts` method: what a host has, from cheap reads only (no scans, nothing
-// that can hang): kernel, cgroup layout, tools, interfaces, free space.
+// that can hang): kernel, cgroup layout, tools, interfaces, free space, LVM volume
+// groups, and the agent's and Node's versions.
 import { readFile, statfs } from 'node:fs/promises';
 import { arch, cpus, hostname, networkInterfaces, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { IpRoute } from './network/iproute.js';
 import type { Facts } from './rpc/protocol.js';
 import { findProgram, type CommandRunner } from './system/command.js';
+import { AGENT_VERSION } from './version.js';
 
 export interface FactsOptions {
   readonly runner: CommandRunner;
@@ -16,10 +18,11 @@ export interface FactsOptions {
 
 export async function collectFacts(options: FactsOptions): Promise<Facts> {
   const ip = findProgram('ip');
-  const [cgroup, interfaces, freeBytes] = await Promise.all([
+  const [cgroup, interfaces, freeBytes, lvm] = await Promise.all([
     cgroupFacts(options.cgroupRoot ?? '/sys/fs/cgroup'),
     ip ? interfacesFromIp(options.runner) : interfacesFromNode(),
     freeSpace(options.stateDir),
+    lvmFacts(options.runner),
   ]);
   return {
     kernel_release: release(),
@@ -31,7 +34,66 @@ export async function collectFacts(options: FactsOptions): Promise<Facts> {
     tools: { lvm2: findProgram('lvm') !== undefined, nft: findProgram('nft') !== undefined, ip: ip !== undefined },
     interfaces,
     state_dir_free_bytes: freeBytes,
+    lvm,
+    agent_version: AGENT_VERSION,
+    node_version: process.version,
   };
+}
+
+/** vgs can wait on a held LVM lock; facts must not hang on it. */
+const VGS_TIMEOUT_MS = 10_000;
+
+/**
+ * LVM volume groups from lvm2's `vgs` (absent: present false). A vgs that fails (no
+ * device access, a held lock) still means LVM is there: the groups are then empty and
+ * `error` says why, rather than failing the whole facts call.
+ */
+export async function lvmFacts(runner: CommandRunner, vgs = findProgram('vgs')): Promise<Lvm> {
+  if (!vgs) return { present: false, volume_groups: [] };
+  try {
+    const out = await runner.tryRun([vgs, '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_size,vg_free'], {
+      timeoutMs: VGS_TIMEOUT_MS,
+    });
+    if (out.code !== 0) {
+      const why = out.stderr.trim().split('\n').pop() || 'no error output';
+      return { present: true, volume_groups: [], error: `vgs failed (exit ${out.code}): ${why}` };
+    }
+    return { present: true, volume_groups: parseVgsReport(out.stdout) };
+  } catch (e) {
+    return { present: true, volume_groups: [], error: (e as Error).message };
+  }
+}
+
+type Lvm = NonNullable<Facts['lvm']>;
+
+/**
+ * `vgs --reportformat json --units b --nosuffix` output: `{"report":[{"vg":[{"vg_name":
+ * "vg0","vg_size":"10733223936","vg_free":"5368709120"}]}]}` (sizes are strings; a
+ * trailing unit letter or decimals are tolerated, as older lvm2 releases print them).
+ */
+export function parseVgsReport(text: string): Lvm['volume_groups'] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const reports = (doc as { report?: unknown }).report;
+  if (!Array.isArray(reports)) return [];
+  const bytes = (v: unknown): number => {
+    const n = Number.parseFloat(String(v ?? ''));
+    return Number.isFinite(n) ? Math.round(n) : 0;
+  };
+  const out: Lvm['volume_groups'] = [];
+  for (const r of reports) {
+    const vgs = (r as { vg?: unknown }).vg;
+    if (!Array.isArray(vgs)) continue;
+    for (const vg of vgs as Record<string, unknown>[]) {
+      if (typeof vg['vg_name'] !== 'string' || vg['vg_name'] === '') continue;
+      out.push({ name: vg['vg_name'], size_bytes: bytes(vg['vg_size']), free_bytes: bytes(vg['vg_free']) });
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 async function lines(path: string): Promise<string[]> {

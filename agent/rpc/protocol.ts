@@ -129,6 +129,18 @@ export const factsResult = z.looseObject({
   ),
   /** Free bytes under the agent's state directory (where images and volumes go). */
   state_dir_free_bytes: z.number().nullable(),
+  // Optional: agents before these facts existed do not report them.
+  /** lvm2: whether `vgs` is installed, and its volume groups (`error` when vgs failed). */
+  lvm: z
+    .object({
+      present: z.boolean(),
+      volume_groups: z.array(z.object({ name: z.string(), size_bytes: z.number(), free_bytes: z.number() })),
+      error: z.string().optional(),
+    })
+    .optional(),
+  agent_version: z.string().optional(),
+  /** `process.version` of the agent's runtime, `v20.11.1`. */
+  node_version: z.string().optional(),
 });
 export type Facts = z.infer<typeof factsResult>;
 

@@ -8,6 +8,7 @@ import type { State } from '../../state/model.js';
 import { outputsJson, planJson } from './json-format.js';
 import { formatValue, renderPlan } from './plan-view.js';
 import type { Style } from './style.js';
+import { hostSummaryJson, renderHostSummary, summarizeByHost, wantsHostSummary } from './host-summary.js';
 
 export interface ApplyView {
   plan(plan: Plan): void;
@@ -37,6 +38,8 @@ export function humanApplyView(write: (line: string) => void, style: Style): App
       };
     },
     done: (result, destroy) => {
+      const hosts = summarizeByHost(result.outcomes);
+      if (wantsHostSummary(hosts)) write('\n' + renderHostSummary(hosts, destroy, style));
       write('\n' + summaryLine(result.summary, destroy, style));
       const outputs = Object.entries(result.state.outputs).sort(([a], [b]) => (a < b ? -1 : 1));
       if (outputs.length && !destroy) {
@@ -59,7 +62,7 @@ export function jsonApplyView(write: (line: string) => void): ApplyView {
       skipped: (c, op, because) => event('apply_skipped', { address: c.address, host: c.host, operation: op, because }),
     }),
     done: (result) => {
-      event('change_summary', { ...result.summary });
+      event('change_summary', { ...result.summary, hosts: hostSummaryJson(summarizeByHost(result.outcomes)) });
       event('outputs', { outputs: outputsJson(result.state as State) });
     },
   };

@@ -46,10 +46,20 @@ export interface ApplySummary {
   skipped: number;
 }
 
+/** What happened to one operation of the apply (for per-host summaries). */
+export interface OperationOutcome {
+  readonly address: string;
+  readonly host: string;
+  readonly operation: Operation;
+  readonly outcome: 'ok' | 'failed' | 'skipped';
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
 export interface ApplyResult {
   readonly state: State;
   readonly summary: ApplySummary;
   readonly diagnostics: readonly Diagnostic[];
+  readonly outcomes: readonly OperationOutcome[];
 }
 
 export function buildOperationGraph(changes: readonly Change[]): Graph<OpNode> {
@@ -142,6 +152,7 @@ export async function applyPlan(
   // Moves and refresh results are part of the new state even when nothing else changes.
   await writer.persist(state);
   const summary: ApplySummary = { added: 0, changed: 0, destroyed: 0, failed: 0, skipped: 0 };
+  const outcomes: OperationOutcome[] = [];
   // Resources with a failed or skipped operation: outputs from them keep their old values.
   const unfinished = new Set<string>();
   const graph = buildOperationGraph(plan.changes);
@@ -187,6 +198,7 @@ export async function applyPlan(
         if (op === 'create') summary.added++;
         else if (op === 'update') summary.changed++;
         else summary.destroyed++;
+        outcomes.push({ address: change.address, host: change.host, operation: op, outcome: 'ok' });
         const id = newAttrs?.['id'];
         hooks.complete?.(change, op, (performance.now() - t0) / 1000, typeof id === 'string' ? id : undefined);
         return 'ok';
@@ -194,6 +206,13 @@ export async function applyPlan(
         const d = failureDiagnostic(change, op, e);
         diags.add(d);
         summary.failed++;
+        outcomes.push({
+          address: change.address,
+          host: change.host,
+          operation: op,
+          outcome: 'failed',
+          error: { code: d.code, message: d.detail ?? d.summary },
+        });
         unfinished.add(`${change.type}.${change.name}`);
         hooks.failed?.(change, op, d);
         return 'failed';
@@ -201,6 +220,7 @@ export async function applyPlan(
     },
     onSkip: (node, because) => {
       summary.skipped++;
+      outcomes.push({ address: node.change.address, host: node.change.host, operation: node.op, outcome: 'skipped' });
       unfinished.add(`${node.change.type}.${node.change.name}`);
       hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
     },
@@ -216,7 +236,7 @@ export async function applyPlan(
   }
   await writer.persist(state);
   await writer.flush();
-  return { state, summary, diagnostics: diags.items };
+  return { state, summary, diagnostics: diags.items, outcomes };
 }
 
 function ctxOrThrow(ctx: EvalContext | undefined): EvalContext {
