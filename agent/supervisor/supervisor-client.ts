@@ -15,7 +15,8 @@ import type { AgentLog } from '../log.js';
 import { supervisorMethods, type SupervisorMethods } from './protocol.js';
 
 const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
+// Generous: a loaded or emulated host can take many seconds to start Node and load the supervisor.
+const START_TIMEOUT_MS = 60_000;
 
 type Method = Exclude<keyof SupervisorMethods, 'shutdown'>;
 type Params<M extends Method> = z.input<SupervisorMethods[M]['params']>;
