@@ -12,7 +12,7 @@ export const planFlags = {
     allowNo: true,
   }),
   'refresh-only': Flags.boolean({ description: 'Only update the state to match the hosts; change nothing on them.', default: false }),
-  parallelism: Flags.integer({ description: 'How many hosts and operations to work on at once.', default: 10, min: 1 }),
+  parallelism: Flags.integer({ description: 'How many hosts to work on at once (up to 10 operations run at once on each host).', default: 10, min: 1 }),
   lock: Flags.boolean({ description: 'Lock the state during the run.', default: true, allowNo: true }),
 };
 

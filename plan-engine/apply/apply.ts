@@ -1,5 +1,5 @@
 // Apply: carry out a plan's changes in dependency order, independent ones in parallel
-// (bounded by --parallelism), skipping whatever depends on a failure, and persisting
+// (--parallelism hosts at a time, a bounded number of operations on each), skipping whatever depends on a failure, and persisting
 // the state after every finished change so that a crash leaves true state behind.
 //
 // Operation graph (edges point from an operation to what must finish first):
@@ -105,9 +105,15 @@ export function buildOperationGraph(changes: readonly Change[]): Graph<OpNode> {
 }
 
 export interface ApplyOptions {
+  /** Hosts worked on at once (`--parallelism`). */
   readonly parallelism: number;
+  /** Operations at once on one host. */
+  readonly hostParallelism?: number;
   readonly signal?: AbortSignal;
 }
+
+/** Operations at once on one host unless told otherwise. */
+export const DEFAULT_HOST_PARALLELISM = 10;
 
 /**
  * Lets providers get ready for the creates ahead (a container supervisor starts its inits
@@ -157,8 +163,13 @@ export async function applyPlan(
   const unfinished = new Set<string>();
   const graph = buildOperationGraph(plan.changes);
   prepareCreates(plan.changes, sessions, ctx);
+  // --parallelism bounds the hosts worked on at once; within a host, operations run up to
+  // hostParallelism at a time.
   await walk(graph, {
-    concurrency: Math.max(1, options.parallelism),
+    concurrency: Infinity,
+    groupOf: (node) => node.change.host,
+    groupConcurrency: Math.max(1, options.hostParallelism ?? DEFAULT_HOST_PARALLELISM),
+    maxActiveGroups: Math.max(1, options.parallelism),
     ...(options.signal ? { signal: options.signal } : {}),
     visit: async (node) => {
       const { change, op } = node;

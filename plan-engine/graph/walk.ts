@@ -35,6 +35,8 @@ export interface WalkOptions<V> {
   readonly groupOf?: (v: V) => string;
   /** How many visits of one group may run at once. Needs groupOf. */
   readonly groupConcurrency?: number;
+  /** How many groups may have visits running at once (hosts worked on at a time). Needs groupOf. */
+  readonly maxActiveGroups?: number;
   /** Stops starting new visits; running ones finish, the rest are reported as skipped. */
   readonly signal?: AbortSignal;
 }
@@ -60,6 +62,10 @@ export function walk<V>(g: Graph<V>, options: WalkOptions<V>): Promise<WalkResul
       throw new TypeError('walk: groupOf and groupConcurrency go together');
     }
     if (options.groupConcurrency !== undefined) checkLimit('groupConcurrency', options.groupConcurrency);
+    if (options.maxActiveGroups !== undefined) {
+      if (options.groupOf === undefined) throw new TypeError('walk: maxActiveGroups needs groupOf');
+      checkLimit('maxActiveGroups', options.maxActiveGroups);
+    }
     new Walker(g.indexed(), options, resolve, reject).start();
   });
 }
@@ -88,6 +94,11 @@ interface Groups {
   readonly running: Int32Array;
   readonly waiting: IdHeap[];
   readonly limit: number;
+  /** Groups with a visit running now, and how many may be. */
+  active: number;
+  readonly maxActive: number;
+  /** Ready vertices of idle groups, waiting for a group to finish its visits. */
+  readonly parked: IdHeap;
 }
 
 class Walker<V> {
@@ -146,7 +157,15 @@ class Walker<V> {
       of[i] = id;
     }
     const waiting = Array.from({ length: ids.size }, () => new IdHeap());
-    return { of, running: new Int32Array(ids.size), waiting, limit: groupConcurrency };
+    return {
+      of,
+      running: new Int32Array(ids.size),
+      waiting,
+      limit: groupConcurrency,
+      active: 0,
+      maxActive: this.options.maxActiveGroups ?? Infinity,
+      parked: new IdHeap(),
+    };
   }
 
   /** Starts what can start; finishes the walk once nothing runs and nothing more can start. */
@@ -172,8 +191,13 @@ class Walker<V> {
       const gr = this.groups;
       if (gr === undefined) return id;
       const group = gr.of[id]!;
-      if (gr.running[group]! < gr.limit) return id;
-      gr.waiting[group]!.push(id); // back in `ready` when a visit of its group ends
+      if (gr.running[group]! >= gr.limit) {
+        gr.waiting[group]!.push(id); // back in `ready` when a visit of its group ends
+      } else if (gr.running[group] === 0 && gr.active >= gr.maxActive) {
+        gr.parked.push(id); // back in `ready` when some group goes idle
+      } else {
+        return id;
+      }
     }
     return -1;
   }
@@ -181,7 +205,8 @@ class Walker<V> {
   private launch(id: number): void {
     this.state[id] = RUNNING;
     this.running++;
-    if (this.groups !== undefined) this.groups.running[this.groups.of[id]!]!++;
+    const gr = this.groups;
+    if (gr !== undefined && gr.running[gr.of[id]!]!++ === 0) gr.active++;
     let outcome: Promise<VisitOutcome> | VisitOutcome;
     try {
       outcome = this.options.visit(this.ix.vertices[id]!, this.signal);
@@ -221,6 +246,10 @@ class Walker<V> {
       gr.running[group]!--;
       const next = gr.waiting[group]!.pop();
       if (next >= 0) this.ready.push(next);
+      if (gr.running[group] === 0) {
+        gr.active--;
+        for (let p = gr.parked.pop(); p >= 0; p = gr.parked.pop()) this.ready.push(p);
+      }
     }
     const v = this.ix.vertices[id]!;
     if (outcome === 'ok') {

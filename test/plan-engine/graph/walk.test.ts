@@ -165,6 +165,34 @@ describe('walk', () => {
     assert.ok(peak > 2, 'groups run in parallel');
   });
 
+  test('maxActiveGroups bounds how many groups (hosts) are worked on at once', async () => {
+    const g = new Graph<string>((s) => s);
+    for (let h = 0; h < 6; h++) for (let i = 0; i < 4; i++) g.add(`h${h}/r${i}`);
+    g.connect('h5/r0', 'h0/r3');
+    const running = new Map<string, number>();
+    let peakGroups = 0;
+    let peakPerGroup = 0;
+    const result = await walk(g, {
+      concurrency: Infinity,
+      groupOf: (v) => v.split('/')[0]!,
+      groupConcurrency: 3,
+      maxActiveGroups: 2,
+      visit: async (v): Promise<VisitOutcome> => {
+        const host = v.split('/')[0]!;
+        running.set(host, (running.get(host) ?? 0) + 1);
+        peakGroups = Math.max(peakGroups, [...running.values()].filter((n) => n > 0).length);
+        peakPerGroup = Math.max(peakPerGroup, running.get(host)!);
+        await yieldTimes(2);
+        running.set(host, running.get(host)! - 1);
+        return 'ok';
+      },
+    });
+    assert.equal(result.succeeded.length, 24);
+    assert.equal(peakGroups, 2);
+    assert.equal(peakPerGroup, 3);
+    await assert.rejects(walk(graphOf('a'), { concurrency: 1, maxActiveGroups: 2, visit: () => 'ok' }), TypeError);
+  });
+
   test('abort stops new visits; running ones finish, the rest are skipped', async () => {
     const g = graphOf(...Array.from({ length: 10 }, (_, i) => `v${i}`));
     const controller = new AbortController();
