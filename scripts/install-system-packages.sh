@@ -2,9 +2,10 @@
 # Installs the Debian packages tsinfra and its tests use on this machine, if missing:
 # iproute2 (links, network namespaces), nftables (NAT rules), util-linux (unshare, nsenter: the
 # container init), busybox-static (the test image, built on the spot) and runc (the benchmark's
-# yardstick only). Needs root.
+# yardstick only), sudo and passwd (users of the SSH tests; the fake hosts install openssh
+# themselves, see ../shared/testhosts). Needs root.
 set -euo pipefail
-pkgs=(iproute2 nftables util-linux busybox-static runc)
+pkgs=(iproute2 nftables util-linux busybox-static runc sudo passwd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,6 +4,7 @@ import { hostInstances } from '../plan-engine/plan/hosts.js';
 import type { EvalContext } from '../plan-engine/plan/eval-context.js';
 import type { SessionPool } from '../plan-engine/plan/refresh.js';
 import { LocalTransport } from './local.js';
+import { SshTransport } from './ssh-transport.js';
 import { AgentError, type AgentSession, type HostConnection, type Transport } from './types.js';
 
 export class HostSessionPool implements SessionPool {
@@ -11,7 +12,7 @@ export class HostSessionPool implements SessionPool {
 
   constructor(
     readonly parallelism: number,
-    private readonly transports: { local: Transport; ssh?: Transport } = { local: new LocalTransport() },
+    private readonly transports: { local: Transport; ssh?: Transport } = { local: new LocalTransport(), ssh: new SshTransport() },
   ) {}
 
   session(host: string, ctx: EvalContext): Promise<AgentSession> {

@@ -6,15 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkfifo } from '../runtime/libc.js';
 import { LineSplitter, decodeLine } from '../rpc/line-splitter.js';
 import { AgentFailure } from '../rpc/failure.js';
 import { findProgram } from '../system/command.js';
 import { fromInit, toInit, type FromInit, type ToInit } from '../runtime/init/init-messages.js';
+import { entryArgs } from '../entry-points.js';
 import type { AgentLog } from '../log.js';
 
-const INIT_MAIN = fileURLToPath(new URL('../runtime/init/init-main.js', import.meta.url));
 /** At most this many inits are started ahead of time, and those not taken stop after a minute. */
 const MAX_PREWARM = 32;
 const PREWARM_TTL_MS = 60_000;
@@ -240,7 +239,7 @@ export class InitPool {
             '--ipc',
             '--net',
             process.execPath,
-            INIT_MAIN,
+            ...entryArgs('init'),
             'create',
             ch.inPath,
             ch.outPath,
@@ -259,7 +258,7 @@ export async function launchExecInit(runDir: string, targetPid: number): Promise
   const nsenter = findProgram('nsenter');
   if (!nsenter) throw new AgentFailure('E_MISSING_TOOL', 'util-linux "nsenter" is not installed on this host: exec needs it');
   return awaitReady(
-    spawnInit(runDir, (ch) => [nsenter, `--target=${targetPid}`, '--pid', '--', process.execPath, INIT_MAIN, 'exec', ch.inPath, ch.outPath], [
+    spawnInit(runDir, (ch) => [nsenter, `--target=${targetPid}`, '--pid', '--', process.execPath, ...entryArgs('init'), 'exec', ch.inPath, ch.outPath], [
       'pipe',
       'pipe',
       'pipe',

@@ -5,16 +5,15 @@
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
 import { decodeLine, LineSplitter } from '../rpc/line-splitter.js';
 import { MAX_LINE_BYTES, responseSchema } from '../rpc/protocol.js';
 import { describeIssues } from '../rpc/zod-issues.js';
+import { entryArgs } from '../entry-points.js';
 import type { AgentLog } from '../log.js';
 import { supervisorMethods, type SupervisorMethods } from './protocol.js';
 
-const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
 // Generous: a loaded or emulated host can take many seconds to start Node and load the supervisor.
 const START_TIMEOUT_MS = 60_000;
 
@@ -71,7 +70,11 @@ export class SupervisorClient {
     if (!socket) {
       this.log.info('starting the container supervisor');
       // A small young generation: the supervisor mostly idles, and its RSS is what a host pays per run.
-      const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR_MAIN], { detached: true, stdio: 'ignore', env: this.env });
+      const child = spawn(process.execPath, ['--max-semi-space-size=1', ...entryArgs('supervisor', this.env)], {
+        detached: true,
+        stdio: 'ignore',
+        env: this.env,
+      });
       child.on('error', () => undefined);
       child.unref();
       const deadline = Date.now() + START_TIMEOUT_MS;

@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { format } from 'node:util';
+import { isEntryCommandLine } from '../entry-points.js';
 import { AgentFileLog } from '../log.js';
 import { RpcServer } from '../rpc/server.js';
 import { AGENT_VERSION } from '../version.js';
@@ -70,7 +71,7 @@ function takePidFile(): boolean {
     const other = Number(readFileSync(pidFile, 'utf8').trim());
     let alive: boolean;
     try {
-      alive = other > 0 && readFileSync(`/proc/${other}/cmdline`, 'utf8').includes('supervisor-main');
+      alive = other > 0 && isEntryCommandLine(readFileSync(`/proc/${other}/cmdline`, 'utf8'), 'supervisor');
     } catch {
       alive = false;
     }

@@ -1,0 +1,97 @@
+// The agent bundle: what it holds, its version, what a host of each architecture gets,
+// and that it runs from a directory with no node_modules anywhere above it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { AGENT_VERSION } from '../../../agent/version.js';
+import { buildAgentBundle, hostBundle, readAgentBundle, sealAgentBundle, sha256, type AgentBundle } from '../../../transport/install/agent-bundle.js';
+import { hostArch } from '../../../transport/install/host-arch.js';
+
+const run = promisify(execFile);
+
+describe('agent bundle', () => {
+  let scratch: string;
+  let bundle: AgentBundle;
+  before(async () => {
+    // In /tmp, with no node_modules above: the bundle must find koffi's module by itself.
+    scratch = mkdtempSync('/tmp/tsit-bundle-');
+    bundle = await buildAgentBundle({ outDir: join(scratch, 'bundle') });
+  });
+  after(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('holds agent.mjs and koffi modules, listed with their checksums in agent.json', () => {
+    assert.match(bundle.version, new RegExp(`^${AGENT_VERSION.replace(/\./g, '\\.')}-[0-9a-f]{12}$`));
+    assert.equal(bundle.node, '>=20');
+    assert.ok(bundle.files['agent.mjs']);
+    assert.ok(bundle.files['koffi/linux_x64/koffi.node'], Object.keys(bundle.files).join(', '));
+    const manifest = JSON.parse(readFileSync(join(bundle.dir, 'agent.json'), 'utf8')) as { version: string; files: Record<string, string> };
+    assert.equal(manifest.version, bundle.version);
+    assert.deepEqual(manifest.files, bundle.files);
+  });
+
+  test('the same sources give the same version; a changed file gives another', async () => {
+    const again = await buildAgentBundle({ outDir: join(scratch, 'again') });
+    assert.equal(again.version, bundle.version);
+    cpSync(bundle.dir, join(scratch, 'changed'), { recursive: true });
+    appendFileSync(join(scratch, 'changed', 'agent.mjs'), '\n');
+    assert.notEqual(sealAgentBundle(join(scratch, 'changed')).version, bundle.version);
+  });
+
+  test('a damaged bundle is refused', () => {
+    cpSync(bundle.dir, join(scratch, 'damaged'), { recursive: true });
+    appendFileSync(join(scratch, 'damaged', 'koffi/linux_x64/koffi.node'), 'x');
+    assert.throws(() => readAgentBundle(join(scratch, 'damaged')), /koffi\/linux_x64\/koffi\.node differs from agent\.json/);
+  });
+
+  test('a host gets agent.mjs and the koffi modules of its architecture, with a manifest of just those', () => {
+    const x64 = hostBundle(bundle, hostArch('x86_64')!);
+    assert.ok(x64);
+    assert.equal(x64.version, bundle.version);
+    const names = Object.keys(x64.files).sort();
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith('koffi/musl_')),
+      ['agent.json', 'agent.mjs', 'koffi/linux_x64/koffi.node'],
+    );
+    assert.equal(x64.files['agent.json'], sha256(x64.manifest));
+    assert.deepEqual(
+      Object.keys((JSON.parse(x64.manifest) as { files: object }).files).sort(),
+      names.filter((n) => n !== 'agent.json'),
+    );
+    // npm installs koffi's module for this machine's architecture only.
+    const other = process.arch === 'arm64' ? 'x86_64' : 'aarch64';
+    assert.equal(hostBundle(bundle, hostArch(other)!), undefined);
+    assert.equal(hostArch('sparc64'), undefined);
+  });
+
+  test('runs from its own directory: the agent answers hello; the other programs check their arguments', async () => {
+    const hello = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'hello', params: { clientVersion: 'test', protocol: 1 } });
+    const env = { ...process.env, TSINFRA_AGENT_STATE_DIR: join(scratch, 'state'), TSINFRA_AGENT_RUN_DIR: join(scratch, 'run') };
+    const child = execFile(process.execPath, [join(bundle.dir, 'agent.mjs')], { env });
+    child.stdin!.end(hello + '\n');
+    const out = await new Promise<string>((resolve) => {
+      let text = '';
+      child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      child.on('close', () => resolve(text));
+    });
+    const answer = JSON.parse(out.split('\n')[0]!) as { result: { agentVersion: string; nodeVersion: string } };
+    assert.equal(answer.result.agentVersion, AGENT_VERSION);
+    assert.equal(answer.result.nodeVersion, process.version);
+
+    // The init loads koffi (libc bindings) before it looks at its FIFOs: its usage message means koffi loaded.
+    await assert.rejects(run(process.execPath, [join(bundle.dir, 'agent.mjs'), 'init'], { env }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr, /usage: init-main\.js create\|exec IN_FIFO OUT_FIFO/);
+      return true;
+    });
+    await assert.rejects(run(process.execPath, [join(bundle.dir, 'agent.mjs'), 'bogus'], { env }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr, /unknown program "bogus"/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,182 @@
+// The agent as installed on hosts: a directory with agent.mjs (the agent, the supervisor
+// and the container init in one esbuild bundle, see agent-entry.ts), koffi's native
+// modules under koffi/<libc>_<abi>/koffi.node, and agent.json:
+//
+//   { "version": "0.1.0-<12 hex>", "node": ">=20", "files": { "agent.mjs": "<sha256>", ... } }
+//
+// The version is AGENT_VERSION plus a hash of every file, so any change to the bundle is
+// a new version and is uploaded again. A host receives agent.mjs and the native modules
+// of its own architecture, with an agent.json that lists just those (hostManifest).
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { AGENT_VERSION } from '../../agent/version.js';
+import { koffiDirFits, type HostArch } from './host-arch.js';
+import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
+
+export const BUNDLE_ENTRY = 'agent.mjs';
+export const BUNDLE_MANIFEST = 'agent.json';
+export const NODE_REQUIREMENT = '>=20';
+
+export interface AgentBundle {
+  /** Where the bundle is on this machine. */
+  readonly dir: string;
+  readonly version: string;
+  readonly node: string;
+  /** Every file but the manifest: name (relative, `/`-separated) -> sha256 (hex). */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** What a host gets: the files for its architecture and their manifest. */
+export interface HostBundle {
+  readonly version: string;
+  /** name -> sha256, agent.json included. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The host's agent.json. */
+  readonly manifest: string;
+}
+
+/** dist/agent-bundle, next to the compiled sources (see build-agent-bundle.ts). */
+export function defaultAgentBundleDir(): string {
+  return fileURLToPath(new URL('../../agent-bundle/', import.meta.url));
+}
+
+export interface BuildOptions {
+  /** Directory to (re)create. */
+  readonly outDir: string;
+  /** The compiled agent-entry.js; default: the one next to this module. */
+  readonly entry?: string;
+  /** Where to find koffi (node_modules is searched upward from here); default: this module's directory. */
+  readonly modulesFrom?: string;
+}
+
+/** Bundles the compiled agent into `outDir` (written to a temporary directory, then renamed) and seals it. */
+export async function buildAgentBundle(options: BuildOptions): Promise<AgentBundle> {
+  const entry = options.entry ?? fileURLToPath(new URL('./agent-entry.js', import.meta.url));
+  const natives = findKoffiNatives(options.modulesFrom ?? dirname(fileURLToPath(import.meta.url)));
+  if (natives.length === 0) throw new Error('bug: no koffi native module found in node_modules (is koffi installed?)');
+  const tmp = `${options.outDir.replace(/[\\/]+$/, '')}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const koffi = koffiNativesPlugin();
+    await build({
+      entryPoints: [entry],
+      // Comments in the output name sources relative to here: the same bytes from any checkout.
+      absWorkingDir: dirname(dirname(dirname(entry))),
+      outfile: join(tmp, BUNDLE_ENTRY),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+      legalComments: 'none',
+      plugins: [koffi.plugin],
+    });
+    const bundled = readFileSync(join(tmp, BUNDLE_ENTRY), 'utf8');
+    if (!koffi.swapped() || bundled.includes('@koromix/koffi-linux'))
+      throw new Error("bug: the bundle would look for koffi's native module in node_modules (has koffi's loader changed?)");
+    if (!bundled.includes('TSINFRA_AGENT_BUNDLE')) throw new Error(`bug: ${entry} is not the agent's bundle entry`);
+    // A module that finds a sibling .js file by its own URL finds nothing in a one-file bundle.
+    const siblings = [...bundled.matchAll(/new URL\("(\.{1,2}\/[^"]*\.js)", import\.meta\.url\)/g)].map((m) => m[1]);
+    if (siblings.length > 0)
+      throw new Error(
+        `bug: bundled agent code starts ${siblings.join(', ')} by path, which the bundle does not have (start them through agent/entry-points.ts)`,
+      );
+    for (const n of natives) {
+      mkdirSync(join(tmp, dirname(n.name)), { recursive: true });
+      copyFileSync(n.source, join(tmp, n.name));
+    }
+    sealAgentBundle(tmp);
+    rmSync(options.outDir, { recursive: true, force: true });
+    mkdirSync(dirname(options.outDir), { recursive: true });
+    renameSync(tmp, options.outDir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return readAgentBundle(options.outDir);
+}
+
+/** Writes agent.json for the files in `dir` (their hashes make the version). */
+export function sealAgentBundle(dir: string): AgentBundle {
+  const files: Record<string, string> = {};
+  for (const name of listFiles(dir)) if (name !== BUNDLE_MANIFEST) files[name] = sha256File(join(dir, name));
+  if (!files[BUNDLE_ENTRY]) throw new Error(`bug: ${dir} has no ${BUNDLE_ENTRY}`);
+  const content = createHash('sha256');
+  for (const name of Object.keys(files).sort()) content.update(`${files[name]}  ${name}\n`);
+  const version = `${AGENT_VERSION}-${content.digest('hex').slice(0, 12)}`;
+  writeFileSync(join(dir, BUNDLE_MANIFEST), manifestText(version, files));
+  return { dir, version, node: NODE_REQUIREMENT, files };
+}
+
+/** Reads and checks a bundle: every file listed is there with its hash. */
+export function readAgentBundle(dir: string): AgentBundle {
+  const path = join(dir, BUNDLE_MANIFEST);
+  let parsed: { version?: unknown; node?: unknown; files?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as typeof parsed;
+  } catch (e) {
+    throw new Error(`the agent bundle in ${dir} is missing or unreadable (${(e as Error).message}); run \`npm run build\``, { cause: e });
+  }
+  const { version, node, files } = parsed;
+  if (typeof version !== 'string' || typeof node !== 'string' || typeof files !== 'object' || files === null)
+    throw new Error(`${path} is not an agent bundle manifest; run \`npm run build\``);
+  const checked: Record<string, string> = {};
+  for (const [name, sum] of Object.entries(files as Record<string, unknown>)) {
+    const file = join(dir, name);
+    if (typeof sum !== 'string' || !existsSync(file) || sha256File(file) !== sum)
+      throw new Error(`the agent bundle in ${dir} is damaged (${name} differs from ${BUNDLE_MANIFEST}); run \`npm run build\``);
+    checked[name] = sum;
+  }
+  if (!checked[BUNDLE_ENTRY]) throw new Error(`${path} lists no ${BUNDLE_ENTRY}; run \`npm run build\``);
+  return { dir, version, node, files: checked };
+}
+
+/** The default bundle, built from dist/ first when it is not there (esbuild takes about a second). */
+export async function loadAgentBundle(dir = defaultAgentBundleDir()): Promise<AgentBundle> {
+  if (!existsSync(join(dir, BUNDLE_MANIFEST))) return buildAgentBundle({ outDir: dir });
+  return readAgentBundle(dir);
+}
+
+/** The files a host of `arch` gets, or undefined when the bundle has no koffi module for it. */
+export function hostBundle(bundle: AgentBundle, arch: HostArch): HostBundle | undefined {
+  const files: Record<string, string> = {};
+  for (const [name, sum] of Object.entries(bundle.files)) {
+    const koffi = /^koffi\/([^/]+)\/koffi\.node$/.exec(name);
+    if (name === BUNDLE_ENTRY || (koffi && koffiDirFits(koffi[1]!, arch))) files[name] = sum;
+  }
+  if (Object.keys(files).length < 2) return undefined;
+  const manifest = manifestText(bundle.version, files);
+  return { version: bundle.version, files: { ...files, [BUNDLE_MANIFEST]: sha256(manifest) }, manifest };
+}
+
+/** The architectures (koffi directory names) the bundle has native modules for. */
+export function bundleKoffiDirs(bundle: AgentBundle): string[] {
+  return Object.keys(bundle.files).flatMap((n) => /^koffi\/([^/]+)\/koffi\.node$/.exec(n)?.[1] ?? []);
+}
+
+function manifestText(version: string, files: Record<string, string>): string {
+  const sorted = Object.fromEntries(
+    Object.keys(files)
+      .sort()
+      .map((n) => [n, files[n]]),
+  );
+  return JSON.stringify({ version, node: NODE_REQUIREMENT, files: sorted }, null, 2) + '\n';
+}
+
+function listFiles(dir: string, root = dir): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listFiles(path, root) : [relative(root, path).split(sep).join('/')];
+  });
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256File(path: string): string {
+  return sha256(readFileSync(path));
+}
