@@ -136,7 +136,6 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     planDeletes(state, options.mode, targetSet, planned, changes);
   }
   checkPreventDestroy(config, changes, ctx, diags);
-  if (!options.validateOnly) checkTransports(changes, ctx, diags);
 
   const outputs = options.mode === 'destroy' ? destroyedOutputs(config, state, targetSet) : planOutputs(config, ctx, state, diags, targetSet);
   changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -442,24 +441,6 @@ function checkRequiredVersion(config: Config, diags: Diagnostics): void {
     diags.error('E_UNSUPPORTED_VERSION', `This configuration needs tsinfra ${String(attr.expr)}; this is tsinfra ${TSINFRA_VERSION}`, {
       detail: 'Use a tsinfra version that satisfies the constraint, or change required_version.',
       range: attr.range,
-    });
-  }
-}
-
-/** SSH arrives with the fleet release: until then, refuse at plan time rather than halfway through an apply. */
-function checkTransports(changes: readonly Change[], ctx: EvalContext, diags: Diagnostics): void {
-  const hosts = hostInstances(ctx);
-  const reported = new Set<string>();
-  for (const c of changes) {
-    if (c.action === 'no-op' || reported.has(c.host) || !providerFor(c.type)?.usesAgent) continue;
-    const h = hosts.get(c.host);
-    if (!h || h['transport'] === 'local') continue;
-    reported.add(c.host);
-    const decl = ctx.config.hosts.get(String(h['name']));
-    diags.error('E_TRANSPORT_UNAVAILABLE', `${c.host} is reached over SSH, which this version of tsinfra cannot do yet`, {
-      detail: 'Use transport = "local" to manage this machine.',
-      address: c.host,
-      ...(decl ? { range: decl.range } : {}),
     });
   }
 }
