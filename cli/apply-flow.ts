@@ -95,13 +95,30 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
       inputs = new Map(Object.entries(saved.variables).map(([k, v]) => [k, { raw: v, fromString: false, source: 'the saved plan' }]));
     }
     // A saved plan is applied exactly; planning again (without refresh) only rebuilds the evaluation context.
-    const planned = await run.plan(saved ? { mode: saved.mode, refresh: false, targets: saved.targets, replace: saved.replace } : o.request, inputs);
+    // One host that cannot be reached does not stop the others; the run still fails.
+    const planned = await run.plan(
+      saved ? { mode: saved.mode, refresh: false, targets: saved.targets, replace: saved.replace } : { ...o.request, tolerateUnreachableHosts: true },
+      inputs,
+    );
     o.report(planned.diagnostics);
     if (hasErrors(planned.diagnostics) || !planned.plan) return 1;
+    const unreachableFailure = (): number => {
+      if (!planned.unreachableHosts?.size) return 0;
+      o.report(
+        [...planned.unreachableHosts].map(([host, e]) => ({
+          severity: 'error' as const,
+          code: e.code,
+          summary: `${host} could not be reached: nothing was done there`,
+          detail: e.message,
+          address: host,
+        })),
+      );
+      return 1;
+    };
     const plan: Plan = saved ?? planned.plan;
     if (!saved) {
       view.plan(plan);
-      if (!hasChanges(plan)) return 0;
+      if (!hasChanges(plan)) return unreachableFailure();
       if (!o.autoApprove) {
         if (!process.stdin.isTTY || o.json) {
           o.report([
@@ -130,7 +147,8 @@ export async function applyFlow(o: ApplyFlowOptions): Promise<number> {
     const result = await run.apply(plan, planned.context, view.hooks(hosts.size > 1), ac.signal);
     o.report(result.diagnostics);
     view.done(result, destroy);
-    return result.summary.failed > 0 || hasErrors(result.diagnostics) ? 1 : 0;
+    const unreachable = unreachableFailure();
+    return result.summary.failed > 0 || hasErrors(result.diagnostics) || unreachable ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -9,7 +9,7 @@ import { HostSessionPool } from '../transport/session-pool.js';
 import { applyPlan, type ApplyHooks, type ApplyResult } from './apply/apply.js';
 import type { EvalContext } from './plan/eval-context.js';
 import type { Plan, PlanMode } from './plan/model.js';
-import { makePlan } from './plan/planner.js';
+import { makePlan, type PlanResult } from './plan/planner.js';
 import { TSINFRA_VERSION } from './version.js';
 import type { Workspace } from './workspace.js';
 import type { InputValue } from './variables.js';
@@ -25,6 +25,8 @@ export interface PlanRequest {
   readonly refresh: boolean;
   readonly targets: readonly string[];
   readonly replace: readonly string[];
+  /** apply/destroy: an unreachable host does not stop the plan for the others. */
+  readonly tolerateUnreachableHosts?: boolean;
 }
 
 export class Run {
@@ -49,10 +51,7 @@ export class Run {
     }
   }
 
-  async plan(
-    req: PlanRequest,
-    inputs: ReadonlyMap<string, InputValue> = this.workspace.inputs,
-  ): Promise<{ plan?: Plan; context?: EvalContext; diagnostics: readonly Diagnostic[] }> {
+  async plan(req: PlanRequest, inputs: ReadonlyMap<string, InputValue> = this.workspace.inputs): Promise<PlanResult> {
     if (!this.workspace.config) throw new Error('bug: plan without configuration');
     return makePlan(this.workspace.config, this.stored, { ...req, inputs }, this.sessions);
   }

@@ -24,6 +24,7 @@ import type { ResourceProvider } from '../../providers/provider.js';
 import { diffInstance } from './diff.js';
 import type { Change, Drift, OutputChange, Plan, PlanMode } from './model.js';
 import { refreshState, type SessionPool } from './refresh.js';
+import type { AgentError } from '../../transport/types.js';
 import { isObject, valuesEqual, type Value, type ValueObject } from '../values.js';
 import { redactValues, suggest } from '../diagnostics.js';
 import { TSINFRA_VERSION } from '../version.js';
@@ -41,12 +42,16 @@ export interface PlanOptions {
   readonly inputs: ReadonlyMap<string, InputValue>;
   /** validate: no inputs required, nothing refreshed, no state. */
   readonly validateOnly?: boolean;
+  /** apply: a host that cannot be reached does not stop the plan for the others (see PlanResult.unreachableHosts). */
+  readonly tolerateUnreachableHosts?: boolean;
 }
 
 export interface PlanResult {
   readonly plan?: Plan;
   readonly context?: EvalContext;
   readonly diagnostics: readonly Diagnostic[];
+  /** Hosts that could not be reached during refresh (tolerateUnreachableHosts), with why: the run must end in failure. */
+  readonly unreachableHosts?: ReadonlyMap<string, AgentError>;
 }
 
 export async function makePlan(config: Config, stored: State | null, options: PlanOptions, sessions: SessionPool | undefined): Promise<PlanResult> {
@@ -85,8 +90,9 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   const movedFrom = applyMoves(config, state, diags);
 
   let drift: Drift[] = [];
+  const unreachable = options.tolerateUnreachableHosts ? new Map<string, AgentError>() : undefined;
   if (options.refresh && !options.validateOnly && sessions && state.resources.length > 0 && !diags.hasErrors()) {
-    drift = await refreshState(state, ctx, sessions, diags);
+    drift = await refreshState(state, ctx, sessions, diags, unreachable);
     // Without knowing what the hosts have, a plan would be wrong.
     if (diags.hasErrors()) return { diagnostics: diags.items, context: ctx };
   }
@@ -144,6 +150,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
   return {
     context: ctx,
     diagnostics: diags.items,
+    ...(unreachable?.size ? { unreachableHosts: unreachable } : {}),
     plan: {
       mode: options.mode,
       changes: options.mode === 'refresh-only' ? [] : changes,

@@ -17,7 +17,18 @@ export interface SessionPool {
   close(): Promise<void>;
 }
 
-export async function refreshState(state: State, ctx: EvalContext, sessions: SessionPool, diags: Diagnostics): Promise<Drift[]> {
+/**
+ * Reads every recorded object from its host (one batch per host). A host that cannot be
+ * reached is an error; with `unreachable` given, it is a warning instead and the host is
+ * added there, so that an apply can go on with the other hosts.
+ */
+export async function refreshState(
+  state: State,
+  ctx: EvalContext,
+  sessions: SessionPool,
+  diags: Diagnostics,
+  unreachable?: Map<string, AgentError>,
+): Promise<Drift[]> {
   const byHost = new Map<string, number[]>();
   state.resources.forEach((r, i) => {
     if (!providerFor(r.type)?.usesAgent) return;
@@ -56,7 +67,18 @@ export async function refreshState(state: State, ctx: EvalContext, sessions: Ses
         });
       } catch (e) {
         if (!(e instanceof AgentError)) throw e;
-        diags.error(e.code, `Cannot refresh resources on ${host}: ${e.message}`, { address: host });
+        if (unreachable) {
+          unreachable.set(host, e);
+          diags.add({
+            severity: 'warning',
+            code: e.code,
+            summary: `Cannot reach ${host}: its resources are not refreshed, and the other hosts go on`,
+            detail: e.message,
+            address: host,
+          });
+        } else {
+          diags.error(e.code, `Cannot refresh resources on ${host}: ${e.message}`, { address: host });
+        }
       }
     }
   };

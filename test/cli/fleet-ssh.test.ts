@@ -128,7 +128,28 @@ describe('a fleet of five hosts over SSH', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
-  test('a host with an unknown key is refused, with its fingerprint, and nothing is done on it', async () => {
+  test('an unreachable host is reported while the others complete; a later apply finishes the job', async () => {
+    const h4 = hosts.hosts[3]!;
+    const route = ['route', 'add', 'prohibit', `${h4.address}/32`];
+    execFileSync('ip', route);
+    try {
+      await cfg.write('main.hcl', config(hosts, image).replace('command      = ["sleep", "3600"]', 'command      = ["sleep", "3602"]'));
+      const r = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.ok(r.stderr.includes(`host.node["${h4.address}"]`), r.stderr);
+      assert.match(r.stdout, /4 added, 0 changed, 4 destroyed/);
+      assert.match(r.stdout, new RegExp(`host\\.node\\["${h4.address.replace(/\./g, '\\.')}"\\]\\s.*\\b1\\b`), 'the summary lists the failed host');
+    } finally {
+      execFileSync('ip', ['route', 'del', 'prohibit', `${h4.address}/32`]);
+    }
+    const again = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /1 added, 0 changed, 1 destroyed/);
+    assert.equal((await tsinfra(['plan', '--detailed-exitcode', cfg.dir])).code, 0);
+    await cfg.write('main.hcl', config(hosts, image));
+  });
+
+  test('a host with an unknown key is refused, with its fingerprint, and nothing is done on it; the others are', async () => {
     // known_hosts without h5: its key is unknown.
     const partial = join(cfg.dir, 'known_hosts_partial');
     const h5 = hosts.hosts[4]!;
@@ -146,8 +167,10 @@ describe('a fleet of five hosts over SSH', () => {
     assert.match(r.stderr, /\[E_HOST_KEY_UNKNOWN\]/);
     assert.ok(r.stderr.includes(h5.address) && /SHA256:[A-Za-z0-9+/]{43}/.test(r.stderr) && /nothing was done on the host/.test(r.stderr), r.stderr);
     assert.deepEqual(readdirSync(join(h5.hostDir, 'var/lib/tsinfra/containers')), before, 'h5 untouched');
+    assert.match(r.stdout, /4 added, 0 changed, 4 destroyed/);
     // Back to the trusted keys: everything converges.
     await cfg.write('main.hcl', config(hosts, image));
+    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
     assert.equal((await tsinfra(['plan', '--detailed-exitcode', cfg.dir])).code, 0);
   });
 });
