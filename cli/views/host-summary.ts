@@ -10,19 +10,9 @@
 // For --json, `hostSummaryJson` gives the `hosts` array of the change_summary event:
 //   [{ "host", "added", "changed", "destroyed", "failed", "skipped",
 //      "first_error": { "address", "operation", "code", "message" } | null }]
-import type { Operation } from '../../plan-engine/apply/apply.js';
+import type { Operation, OperationOutcome } from '../../plan-engine/apply/apply.js';
 import { compareHosts } from './host-order.js';
 import type { Style } from './style.js';
-
-/** What became of one operation of the plan (a replacement is two: delete and create). */
-export interface OperationOutcome {
-  readonly address: string;
-  readonly host: string;
-  readonly operation: Operation;
-  readonly outcome: 'ok' | 'failed' | 'skipped';
-  /** Set when failed: the diagnostic's code and message. */
-  readonly error?: { readonly code: string; readonly message: string };
-}
 
 export interface HostSummaryRow {
   readonly host: string;

@@ -19,7 +19,7 @@ import { applyMoves } from './moves.js';
 import { buildConfigGraph, nodeKind, resourceDependencies } from './config-graph.js';
 import { EvalContext, type ExpandedObject } from './eval-context.js';
 import { evaluateBody, expand } from './evaluate-block.js';
-import { checkSchema, schemaKeys } from './schema-issues.js';
+import { checkSchema, rangeOf, schemaKeys } from './schema-issues.js';
 import type { ResourceProvider } from '../../providers/provider.js';
 import { diffInstance } from './diff.js';
 import type { Change, Drift, OutputChange, Plan, PlanMode } from './model.js';
@@ -296,7 +296,7 @@ function planResource(
         summary: d.summary,
         ...(d.detail ? { detail: d.detail } : {}),
         address: addr.key,
-        range: rangeForPath(decl, d.path),
+        range: rangeOf(decl.body, d.path) ?? decl.range,
       };
       // Checks quote values (a gateway outside its subnet): never those of a secret.
       diags.add(body.sensitivePaths.length ? redactValues(found) : found);
@@ -361,20 +361,21 @@ function implicitMove(
   return from;
 }
 
-function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined, ctx: EvalContext): PlanContext {
-  const settings = host === undefined ? undefined : hostInstances(ctx).get(host);
-  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '', ...(settings ? { hostSettings: settings } : {}) };
+/** Evaluated host instances per run, rebuilt only when a host is not in them yet (hosts are evaluated as the walk reaches them). */
+const hostsSeen = new WeakMap<EvalContext, Map<string, ValueObject>>();
+
+function hostSettings(ctx: EvalContext, host: string): ValueObject | undefined {
+  let hosts = hostsSeen.get(ctx);
+  if (!hosts?.has(host)) {
+    hosts = hostInstances(ctx);
+    hostsSeen.set(ctx, hosts);
+  }
+  return hosts.get(host);
 }
 
-function rangeForPath(decl: ResourceDecl, path: readonly (string | number)[]) {
-  const first = path[0];
-  if (typeof first === 'string') {
-    const a = decl.body.attributes.get(first);
-    if (a) return a.range;
-    const b = decl.body.blocks.find((x) => x.type === first);
-    if (b) return b.range;
-  }
-  return decl.range;
+function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined, ctx: EvalContext): PlanContext {
+  const settings = host === undefined ? undefined : hostSettings(ctx, host);
+  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '', ...(settings ? { hostSettings: settings } : {}) };
 }
 
 /** Instance addresses of a resource as currently expanded (`network.a[0]`, `network.a[1]`). */

@@ -122,7 +122,8 @@ function touchesUnknown(value: Value, path: readonly (string | number)[]): boole
 }
 
 /** The source range of an attribute path: the attribute, or the nested block it lives in. */
-function rangeOf(body: Body, path: AttrPath): SourceRange | undefined {
+/** The source range of the attribute or nested block at `path` (`mount[1].target`), the closest enclosing one when there is none. */
+export function rangeOf(body: Body, path: AttrPath): SourceRange | undefined {
   const [first, second] = path;
   if (typeof first !== 'string') return undefined;
   const attr = body.attributes.get(first);

@@ -117,13 +117,14 @@ resource "container" "db" {
 }
 `;
 
+// Each at the attribute itself, inside its block.
 const EXPECTED_CHECKED: { code: string; line: number; address: string; says: RegExp }[] = [
-  { code: 'E_CONFLICT', line: 7, address: 'container.web', says: /memory_swap.*at least/ },
+  { code: 'E_CONFLICT', line: 9, address: 'container.web', says: /memory_swap.*at least/ },
   { code: 'E_CONFLICT', line: 12, address: 'container.web', says: /port mappings need bridge networking/ },
-  { code: 'E_INVALID_CAPABILITY', line: 16, address: 'container.web', says: /NET_ADMINN/ },
+  { code: 'E_INVALID_CAPABILITY', line: 17, address: 'container.web', says: /NET_ADMINN/ },
   { code: 'E_PRIVILEGED_REFUSED', line: 19, address: 'container.web', says: /allow_privileged = true/ },
   { code: 'E_CONFLICT', line: 27, address: 'container.db', says: /network blocks need network_mode = "bridge"/ },
-  { code: 'E_CONFLICT', line: 28, address: 'container.db', says: /max_retries.*on-failure/ },
+  { code: 'E_CONFLICT', line: 30, address: 'container.db', says: /max_retries.*on-failure/ },
 ];
 
 const registered = providerFor('container') !== undefined && providerFor('volume') !== undefined;

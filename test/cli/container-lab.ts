@@ -2,6 +2,7 @@
 // directories) plus a cgroup parent of its own and the supervisor the runs start. close()
 // kills what is left by pid (the supervisor from its pid file, container processes from
 // the lab's cgroups), removes the cgroups, then the namespace and the directories.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -116,4 +117,29 @@ export async function containerLab(files: (netns: string) => Record<string, stri
       await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+export interface StateInstance {
+  address: string;
+  attributes: Record<string, unknown>;
+}
+
+/** The resource instances of DIR's state file. */
+export function stateOf(dir: string): StateInstance[] {
+  return (JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: StateInstance[] }).resources;
+}
+
+/** The recorded attributes of one instance; fails the test when it is not in the state. */
+export function attrs(dir: string, address: string): Record<string, unknown> {
+  const r = stateOf(dir).find((i) => i.address === address);
+  assert.ok(r, `${address} is in the state`);
+  return r.attributes;
+}
+
+export async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

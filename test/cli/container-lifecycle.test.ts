@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { inNetns } from '../agent/throwaway-netns.js';
-import { buildTestImage, containerLab, type ContainerLab } from './container-lab.js';
+import { attrs, buildTestImage, containerLab, stateOf, waitFor, type ContainerLab } from './container-lab.js';
 import { tsinfra } from './cli-harness.js';
-
-const STATE_TIMEOUT_MS = 20_000;
 
 function config(netns: string, image: string, extra = '', webMemory = '64M'): string {
   return `
@@ -71,21 +69,6 @@ resource "container" "sidecar" {
 output "web_ip" { value = container.web.ip_address }
 ${extra}
 `;
-}
-
-interface Instance {
-  address: string;
-  attributes: Record<string, unknown>;
-}
-
-function stateOf(dir: string): Instance[] {
-  return (JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as { resources: Instance[] }).resources;
-}
-
-function attrs(dir: string, address: string): Record<string, unknown> {
-  const r = stateOf(dir).find((i) => i.address === address);
-  assert.ok(r, `${address} is in the state`);
-  return r.attributes;
 }
 
 /** The cgroup v1 directory of `pid` for a controller. */
@@ -312,11 +295,3 @@ resource "container" "bad" {
     });
   }
 });
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + STATE_TIMEOUT_MS;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildTestImage, containerLab, type ContainerLab } from './container-lab.js';
+import { attrs, buildTestImage, containerLab, waitFor, type ContainerLab } from './container-lab.js';
 import { tsinfra } from './cli-harness.js';
 
 function hcl(netns: string, image: string, body: string): string {
@@ -23,25 +23,8 @@ ${body}
 `;
 }
 
-function attrs(dir: string, address: string): Record<string, unknown> {
-  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as {
-    resources: { address: string; attributes: Record<string, unknown> }[];
-  };
-  const r = state.resources.find((i) => i.address === address);
-  assert.ok(r, `${address} is in the state`);
-  return r.attributes;
-}
-
 function supervisorLog(lab: ContainerLab): string {
   return readFileSync(join(lab.env['TSINFRA_AGENT_STATE_DIR']!, 'supervisor.log'), 'utf8');
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('container runtime behaviours', () => {

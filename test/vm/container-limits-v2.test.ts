@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildTestImage, containerLab, type ContainerLab } from '../cli/container-lab.js';
+import { attrs, buildTestImage, containerLab, type ContainerLab } from '../cli/container-lab.js';
 import { tsinfra } from '../cli/cli-harness.js';
 
 const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -36,10 +36,7 @@ resource "container" "web" {
 }
 
 function pidOf(dir: string): number {
-  const state = JSON.parse(readFileSync(join(dir, '.tsinfra', 'state.json'), 'utf8')) as {
-    resources: { address: string; attributes: Record<string, unknown> }[];
-  };
-  return state.resources.find((r) => r.address === 'container.web')!.attributes['pid'] as number;
+  return attrs(dir, 'container.web')['pid'] as number;
 }
 
 /** The v2 cgroup directory of a process. */

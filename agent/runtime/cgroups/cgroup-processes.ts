@@ -57,3 +57,28 @@ export async function killUntilEmpty(what: string, list: () => Promise<number[]>
     );
   }
 }
+
+/** What freezeAndKill needs of a cgroup manager. */
+interface Freezable {
+  freeze(id: string): Promise<void>;
+  thaw(id: string): Promise<void>;
+  pids(id: string): Promise<number[]>;
+}
+
+/**
+ * SIGKILL to every process while the cgroup is frozen, so nothing forks between the
+ * listing and the signal (the kills land on thaw). A cgroup that cannot be frozen (a task
+ * stuck in the kernel) is left to killUntilEmpty.
+ */
+export async function freezeAndKill(cgroups: Freezable, id: string): Promise<void> {
+  try {
+    await cgroups.freeze(id);
+  } catch {
+    return;
+  }
+  try {
+    sigkill(await cgroups.pids(id));
+  } finally {
+    await cgroups.thaw(id);
+  }
+}

@@ -6,7 +6,7 @@ import { resolveRates } from './block-devices.js';
 import type { CgroupLimits, CgroupManager, CgroupStats, DeviceRule } from './cgroup-manager.js';
 import { exists, isDirectory, parseKeyValues, readOptional, readText, removeCgroupDir, waitUntil, writeValue } from './cgroup-fs.js';
 import { checkCgroupId, checkCgroupParent } from './cgroup-names.js';
-import { killUntilEmpty, pidsUnder, sigkill } from './cgroup-processes.js';
+import { freezeAndKill, killUntilEmpty, pidsUnder } from './cgroup-processes.js';
 import { canonicalRuleLines, formatDeviceRule, validateDeviceRule } from './device-rules.js';
 import { canonicalCpuList, CPU_PERIOD_US, cpusToQuota, pageFloor, parseLimit, quotaToCpus } from './limit-mapping.js';
 import { ATTRIBUTE_NAMES, validateLimits } from './limits-validation.js';
@@ -352,20 +352,7 @@ export class CgroupV1Manager implements CgroupManager {
     // Frozen, nothing can fork between the listing and the signal; SIGKILL lands on thaw.
     const freezer = this.dir('freezer', id);
     if (freezer && (await isDirectory(freezer))) {
-      let frozen = false;
-      try {
-        await this.freeze(id);
-        frozen = true;
-      } catch {
-        // not freezable (a task stuck in the kernel): kill without freezing
-      }
-      if (frozen) {
-        try {
-          sigkill(await this.pids(id));
-        } finally {
-          await this.thaw(id);
-        }
-      }
+      await freezeAndKill(this, id);
     }
     await killUntilEmpty(this.what(id), () => this.pids(id));
   }

@@ -9,7 +9,7 @@ import { replaceDeviceFilter } from './bpf.js';
 import type { CgroupLimits, CgroupManager, CgroupStats, DeviceRule } from './cgroup-manager.js';
 import { exists, isDirectory, parseKeyValues, readOptional, removeCgroupDir, waitUntil, writeValue } from './cgroup-fs.js';
 import { checkCgroupId, checkCgroupParent } from './cgroup-names.js';
-import { killUntilEmpty, pidsUnder, sigkill } from './cgroup-processes.js';
+import { freezeAndKill, killUntilEmpty, pidsUnder } from './cgroup-processes.js';
 import { deviceFilterInstructions, encodeInstructions } from './device-filter-bpf.js';
 import {
   blkioToIoWeight,
@@ -352,20 +352,7 @@ export class CgroupV2Manager implements CgroupManager {
       // Linux 5.14+: the kernel kills the whole subtree, forks included.
       await writeValue(killFile, '1', this.what(id, 'kill'));
     } else {
-      let frozen = false;
-      try {
-        await this.freeze(id);
-        frozen = true;
-      } catch {
-        // no freezer or a task stuck in the kernel: kill without freezing
-      }
-      if (frozen) {
-        try {
-          sigkill(await this.pids(id));
-        } finally {
-          await this.thaw(id);
-        }
-      }
+      await freezeAndKill(this, id);
     }
     await killUntilEmpty(this.what(id), () => this.pids(id));
   }

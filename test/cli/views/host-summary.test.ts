@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostSummaryJson, renderHostSummary, summarizeByHost, wantsHostSummary, type OperationOutcome } from '../../../cli/views/host-summary.js';
+import type { OperationOutcome } from '../../../plan-engine/apply/apply.js';
+import { hostSummaryJson, renderHostSummary, summarizeByHost, wantsHostSummary } from '../../../cli/views/host-summary.js';
 import { makeStyle } from '../../../cli/views/style.js';
 
 const plain = makeStyle(false);
