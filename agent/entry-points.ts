@@ -18,9 +18,14 @@ export function entryArgs(entry: EntryPoint, env: NodeJS.ProcessEnv = process.en
   return [fileURLToPath(new URL(FILES[entry], import.meta.url))];
 }
 
-/** Whether a /proc/PID/cmdline (NUL-separated) is that of `entry`, compiled or bundled: a pid file's pid may have been reused. */
-export function isEntryCommandLine(cmdline: string, entry: EntryPoint): boolean {
+/**
+ * Whether a /proc/PID/cmdline (NUL-separated) is that of `entry`, compiled or bundled: a
+ * pid file's pid may have been reused. `agent` is the per-session agent (agent/main.js,
+ * or agent.mjs with no program argument).
+ */
+export function isEntryCommandLine(cmdline: string, entry: EntryPoint | 'agent'): boolean {
   const args = cmdline.split('\0');
+  if (entry === 'agent') return args.some((a, i) => a.endsWith('/agent/main.js') || (a.endsWith('/agent.mjs') && !args[i + 1]));
   const file = FILES[entry].slice(FILES[entry].lastIndexOf('/') + 1);
   return args.some((a, i) => a.endsWith(`/${file}`) || (a.endsWith('/agent.mjs') && args[i + 1] === entry));
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { IpRoute } from './network/iproute.js';
 import type { Facts } from './rpc/protocol.js';
 import { findProgram, type CommandRunner } from './system/command.js';
-import { AGENT_VERSION } from './version.js';
+import { agentBuild } from './version.js';
 
 export interface FactsOptions {
   readonly runner: CommandRunner;
@@ -35,7 +35,7 @@ export async function collectFacts(options: FactsOptions): Promise<Facts> {
     interfaces,
     state_dir_free_bytes: freeBytes,
     lvm,
-    agent_version: AGENT_VERSION,
+    agent_version: agentBuild(),
     node_version: process.version,
   };
 }

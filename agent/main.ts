@@ -1,18 +1,21 @@
 // Entry point of the agent: `node dist/agent/main.js`, started by a transport with
 // stdin/stdout as the protocol channel (see rpc/protocol.ts) and stderr for logs.
 //
-// Environment (tests): TSINFRA_AGENT_STATE_DIR (default /var/lib/tsinfra) and
-// TSINFRA_AGENT_RUN_DIR (default /run/tsinfra).
+// Environment: TSINFRA_AGENT_STATE_DIR (default /var/lib/tsinfra), TSINFRA_AGENT_RUN_DIR
+// (default /run/tsinfra), TSINFRA_AGENT_LINGER_MS (stay resident that long after the
+// session, see resident.ts; the SSH transport sets it from the host's agent_idle_timeout).
 import { mkdirSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { AgentFileLog } from './log.js';
 import { agentMethods } from './methods.js';
 import { builtinResources } from './resources/builtin.js';
+import { ResidentAgent } from './resident.js';
 import { RpcServer } from './rpc/server.js';
 import { ProcessRunner } from './system/command.js';
 import { SupervisorClient } from './supervisor/supervisor-client.js';
-import { AGENT_VERSION } from './version.js';
+import { agentBuild } from './version.js';
 
 // stdout carries protocol lines only: anything a library prints goes to stderr.
 for (const level of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) {
@@ -45,15 +48,39 @@ process.on('uncaughtException', (e) => log.error(`uncaught exception: ${e.stack 
 process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
 const runner = new ProcessRunner(log);
-const supervisor = new SupervisorClient(runDir, log);
-const registry = builtinResources(runner, log, { stateDir, runDir }, supervisor);
-const server = new RpcServer(process.stdin, process.stdout, agentMethods({ registry, runner, stateDir, supervisor }), { log });
-log.info(`agent ${AGENT_VERSION} started (node ${process.version}, pid ${process.pid})`);
 
-const reason = await server.serve();
-log.info(`agent stopping: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
-supervisor.close();
-log.close();
-// Let the last response reach the pipe before exiting, but exit in any case.
-process.stdout.end(() => process.exit(0));
-setTimeout(() => process.exit(0), 2000);
+/** One engine session: its own supervisor connection, so that ending one session's stream ends no other's. */
+async function serveSession(input: Readable, output: Writable): Promise<'eof' | 'shutdown'> {
+  const supervisor = new SupervisorClient(runDir, log);
+  const registry = builtinResources(runner, log, { stateDir, runDir }, supervisor);
+  const server = new RpcServer(input, output, agentMethods({ registry, runner, stateDir, supervisor }), { log });
+  try {
+    return await server.serve();
+  } finally {
+    supervisor.close();
+  }
+}
+
+log.info(`agent ${agentBuild()} started (node ${process.version}, pid ${process.pid})`);
+// Root's agent may stay to serve the next runs (see resident.ts); the engine asks for it.
+const lingerMs = Number(process.env['TSINFRA_AGENT_LINGER_MS'] ?? 0);
+const residency =
+  lingerMs > 0 && process.getuid?.() === 0 && dirProblems.length === 0
+    ? ResidentAgent.claim({ runDir, lingerMs, log, serve: (conn) => serveSession(conn, conn).then(() => undefined) })
+    : Promise.resolve(undefined);
+
+const reason = await serveSession(process.stdin, process.stdout);
+log.info(`agent session over: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
+const resident = await residency.catch((e: Error) => {
+  log.warn(`cannot stay resident: ${e.message}`);
+  return undefined;
+});
+if (resident) {
+  // Let the last response reach the pipe, then let go of the SSH session's stdio.
+  process.stdout.write('', () => resident.stdioDone());
+} else {
+  log.close();
+  // Let the last response reach the pipe before exiting, but exit in any case.
+  process.stdout.end(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000);
+}

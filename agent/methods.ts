@@ -7,7 +7,7 @@ import type { CallContext, MethodImpls } from './rpc/server.js';
 import type { CommandRunner } from './system/command.js';
 import { AgentFailure } from './rpc/failure.js';
 import type { SupervisorClient } from './supervisor/supervisor-client.js';
-import { AGENT_VERSION } from './version.js';
+import { agentBuild } from './version.js';
 
 export interface AgentContext {
   readonly registry: ResourceRegistry;
@@ -41,7 +41,7 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
   return {
     // Answered whatever the client's protocol: the client compares and reports both versions.
     hello: async () => ({
-      agentVersion: AGENT_VERSION,
+      agentVersion: agentBuild(),
       protocol: PROTOCOL_VERSION,
       hostname: hostname(),
       arch: arch(),

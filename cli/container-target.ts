@@ -16,6 +16,7 @@ import { openWorkspace, type Workspace } from '../plan-engine/workspace.js';
 import type { State } from '../state/model.js';
 import { HostSessionPool } from '../transport/session-pool.js';
 import { LocalTransport } from '../transport/local.js';
+import { SshTransport } from '../transport/ssh-transport.js';
 import type { AgentSession } from '../transport/types.js';
 import { noMatch, parseAddressArg, selectInstances } from './state-selection.js';
 
@@ -81,8 +82,8 @@ export class ContainerWorkspace {
     // A refresh-only plan without refresh evaluates variables, locals and hosts, and contacts no host.
     const r = await makePlan(config, this.state, { mode: 'refresh-only', refresh: false, targets: [], replace: [], inputs: this.workspace.inputs }, undefined);
     if (hasErrors(r.diagnostics) || !r.context) return [...r.diagnostics];
-    const transport = new LocalTransport(options.unlimitedCalls ? { timeoutMs: NO_TIMEOUT_MS } : {});
-    return new ContainerSessions(r.context, new HostSessionPool(1, { local: transport }));
+    const calls = options.unlimitedCalls ? { timeoutMs: NO_TIMEOUT_MS } : {};
+    return new ContainerSessions(r.context, new HostSessionPool(1, { local: new LocalTransport(calls), ssh: new SshTransport(calls) }));
   }
 }
 

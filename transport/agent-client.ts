@@ -39,6 +39,8 @@ export interface AgentClientOptions {
   readonly closeTimeoutMs?: number;
   /** How the channel ended (`exit code 1`, `killed by SIGKILL`), when the transport knows; may wait briefly for it. */
   readonly describeExit?: () => string | undefined | Promise<string | undefined>;
+  /** Why the channel ended when the connection under it was lost (SSH); may wait briefly for it. */
+  readonly connectionLost?: () => Promise<AgentError | undefined>;
   /** Releases the channel once the session is over (reap or kill the process, close the SSH channel). */
   readonly dispose?: () => Promise<void>;
 }
@@ -283,6 +285,14 @@ export class AgentClient implements AgentSession {
     await Promise.race([this.stderrEnded, pause()]);
     const how = await Promise.race([Promise.resolve(this.options.describeExit?.()), pause()]);
     const busy = [...new Set([...this.pending.values()].map((p) => p.method))].filter((m) => m !== 'shutdown');
+    const lost = await Promise.race([this.options.connectionLost?.(), pause()]);
+    if (lost) {
+      // The agent may well live on and finish: say so rather than "exited".
+      const during = busy.length ? ` during ${busy.join(', ')}, which may have finished on the host (the next plan refreshes what is there)` : '';
+      this.dead = new AgentError(lost.code, `${lost.message}${during}`, this.host, lost.data);
+      this.failAll(this.dead);
+      return;
+    }
     const parts = [`the agent on ${this.host} exited${how ? ` (${how})` : ''}${busy.length ? ` while handling ${busy.join(', ')}` : ''}`];
     if (this.stderrTail.length) parts.push(`its last messages:\n  ${this.stderrTail.join('\n  ')}`);
     if (this.strayLines.length) parts.push(`it also printed:\n  ${this.strayLines.join('\n  ')}`);

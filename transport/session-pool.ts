@@ -12,7 +12,7 @@ export class HostSessionPool implements SessionPool {
 
   constructor(
     readonly parallelism: number,
-    private readonly transports: { local: Transport; ssh?: Transport } = { local: new LocalTransport(), ssh: new SshTransport() },
+    private readonly transports: { local: Transport; ssh: Transport } = { local: new LocalTransport(), ssh: new SshTransport() },
   ) {}
 
   session(host: string, ctx: EvalContext): Promise<AgentSession> {
@@ -40,9 +40,7 @@ export class HostSessionPool implements SessionPool {
       ...(typeof settings['netns'] === 'string' ? { netns: settings['netns'] } : {}),
       settings,
     };
-    const t = transport === 'local' ? this.transports.local : this.transports.ssh;
-    if (!t) throw new AgentError('E_TRANSPORT_UNAVAILABLE', `${host}: the SSH transport is not available in this version of tsinfra`, host);
-    return t.open(conn);
+    return (transport === 'local' ? this.transports.local : this.transports.ssh).open(conn);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // The agent's connection to this host's supervisor (see protocol.ts). The first call
-// starts the supervisor when none is running; a connection that breaks (the supervisor
-// crashed or was upgraded) is made again on the next call, and the new supervisor adopts
-// the containers that kept running.
+// starts the supervisor when none is running, and replaces one of another agent build
+// (an upgrade); a connection that breaks (the supervisor crashed) is made again on the
+// next call. A new supervisor adopts the containers that kept running.
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { MAX_LINE_BYTES, responseSchema } from '../rpc/protocol.js';
 import { describeIssues } from '../rpc/zod-issues.js';
 import { entryArgs } from '../entry-points.js';
 import type { AgentLog } from '../log.js';
+import { pidFileHolder, retire } from '../system/pid-file.js';
+import { agentBuild } from '../version.js';
 import { supervisorMethods, type SupervisorMethods } from './protocol.js';
 
 // Generous: a loaded or emulated host can take many seconds to start Node and load the supervisor.
@@ -27,6 +29,8 @@ interface Pending {
   reject: (e: Error) => void;
   onProgress: ((message: string, data?: unknown) => void) | undefined;
 }
+
+export const SUPERVISOR_PID_FILE = 'supervisor.pid';
 
 export function supervisorSocket(runDir: string): string {
   return join(runDir, 'supervisor.sock');
@@ -45,12 +49,7 @@ export class SupervisorClient {
   ) {}
 
   async call<M extends Method>(method: M, params: Params<M>, onProgress?: (message: string, data?: unknown) => void): Promise<Result<M>> {
-    const socket = await this.ensureConnected();
-    const id = this.nextId++;
-    return new Promise<Result<M>>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, onProgress });
-      socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
-    });
+    return this.send(await this.ensureConnected(), method, params, onProgress);
   }
 
   close(): void {
@@ -64,32 +63,66 @@ export class SupervisorClient {
     return this.connecting;
   }
 
+  private send<M extends Method>(socket: Socket, method: M, params: Params<M>, onProgress?: (message: string, data?: unknown) => void): Promise<Result<M>> {
+    const id = this.nextId++;
+    return new Promise<Result<M>>((resolve, reject) => {
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, onProgress });
+      socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  }
+
   private async connectOrStart(): Promise<Socket> {
     const path = supervisorSocket(this.runDir);
-    let socket = await tryConnect(path);
-    if (!socket) {
-      this.log.info('starting the container supervisor');
-      // A small young generation: the supervisor mostly idles, and its RSS is what a host pays per run.
-      const child = spawn(process.execPath, ['--max-semi-space-size=1', ...entryArgs('supervisor', this.env)], {
-        detached: true,
-        stdio: 'ignore',
-        env: this.env,
-      });
-      child.on('error', () => undefined);
-      child.unref();
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (!socket && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        socket = await tryConnect(path);
-      }
-      if (!socket)
-        throw new AgentFailure(
-          'E_SUPERVISOR',
-          `the container supervisor did not start within ${START_TIMEOUT_MS / 1000} s (see supervisor.log in the agent's state directory)`,
-        );
+    const running = await tryConnect(path);
+    if (running) {
+      this.attach(running);
+      const theirs = await this.send(running, 'ping', {}).then(
+        (r) => r.version,
+        () => undefined,
+      );
+      if (theirs === agentBuild(this.env)) return running;
+      // An upgrade: the new supervisor adopts the running containers (they keep their pids).
+      running.destroy();
+      await this.retire(theirs);
     }
-    this.attach(socket);
-    this.socket = socket;
+    const started = await this.start(path);
+    this.attach(started);
+    return started;
+  }
+
+  /** Stops the supervisor of another build (SIGTERM leaves its containers running). */
+  private async retire(theirs: string | undefined): Promise<void> {
+    const holder = pidFileHolder(join(this.runDir, SUPERVISOR_PID_FILE), 'supervisor');
+    if (!holder) return;
+    this.log.info(`replacing the container supervisor ${theirs ?? '(unknown build)'} (pid ${holder.pid}) with ${agentBuild(this.env)}`);
+    if (!(await retire(holder, START_TIMEOUT_MS)))
+      throw new AgentFailure(
+        'E_SUPERVISOR',
+        `the container supervisor of the previous agent (pid ${holder.pid}) did not stop within ${START_TIMEOUT_MS / 1000} s`,
+      );
+  }
+
+  private async start(path: string): Promise<Socket> {
+    this.log.info('starting the container supervisor');
+    // A small young generation: the supervisor mostly idles, and its RSS is what a host pays per run.
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', ...entryArgs('supervisor', this.env)], {
+      detached: true,
+      stdio: 'ignore',
+      env: this.env,
+    });
+    child.on('error', () => undefined);
+    child.unref();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let socket: Socket | undefined;
+    while (!socket && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      socket = await tryConnect(path);
+    }
+    if (!socket)
+      throw new AgentFailure(
+        'E_SUPERVISOR',
+        `the container supervisor did not start within ${START_TIMEOUT_MS / 1000} s (see supervisor.log in the agent's state directory)`,
+      );
     return socket;
   }
 

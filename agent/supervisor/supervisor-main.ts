@@ -2,17 +2,17 @@
 // the agent on first need, detached from it. It listens on <run>/supervisor.sock, adopts
 // the containers a previous supervisor left running, and exits on its own once it has
 // no containers and no clients for a while. SIGTERM stops it without touching containers.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { isEntryCommandLine } from '../entry-points.js';
 import { AgentFileLog } from '../log.js';
 import { RpcServer } from '../rpc/server.js';
-import { AGENT_VERSION } from '../version.js';
+import { holdsPidFile, takePidFile } from '../system/pid-file.js';
+import { agentBuild } from '../version.js';
 import { wireSupervisorDeps } from './supervisor-wiring.js';
 import { supervisorMethods } from './protocol.js';
-import { supervisorSocket } from './supervisor-client.js';
+import { SUPERVISOR_PID_FILE, supervisorSocket } from './supervisor-client.js';
 import { Supervisor } from './supervisor.js';
 import { supervisorImpls } from './supervisor-methods.js';
 
@@ -54,35 +54,9 @@ function listen(): Promise<void> {
   });
 }
 
-/**
- * One supervisor per run directory: the pid file is taken with O_EXCL. A pid file whose
- * process is gone (or is something else now) is stale and taken over.
- */
-function takePidFile(): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(pidFile, 'wx', 0o600);
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const other = Number(readFileSync(pidFile, 'utf8').trim());
-    let alive: boolean;
-    try {
-      alive = other > 0 && isEntryCommandLine(readFileSync(`/proc/${other}/cmdline`, 'utf8'), 'supervisor');
-    } catch {
-      alive = false;
-    }
-    if (alive) return false;
-    rmSync(pidFile, { force: true });
-  }
-  return false;
-}
-
-const pidFile = join(runDir, 'supervisor.pid');
-if (!takePidFile()) {
+const pidFile = join(runDir, SUPERVISOR_PID_FILE);
+// One supervisor per run directory.
+if (!takePidFile(pidFile, 'supervisor')) {
   log.info('another supervisor is running; exiting');
   process.exit(0);
 }
@@ -90,20 +64,14 @@ if (!takePidFile()) {
 await supervisor.adopt();
 rmSync(socketPath, { force: true });
 await listen();
-log.info(`supervisor ${AGENT_VERSION} started (pid ${process.pid})`);
+log.info(`supervisor ${agentBuild()} started (pid ${process.pid})`);
 
 async function exit(reason: string): Promise<never> {
   log.info(`supervisor stopping: ${reason}; containers keep running`);
   supervisor.detachAll();
   await deps.inits.drain();
   // A successor may already own these: remove them only while they are ours.
-  let owner = '';
-  try {
-    owner = readFileSync(pidFile, 'utf8').trim();
-  } catch {
-    // gone
-  }
-  if (owner === String(process.pid)) {
+  if (holdsPidFile(pidFile)) {
     server.close();
     rmSync(pidFile, { force: true });
   }

@@ -1,13 +1,13 @@
 // The supervisor's answers to the agent (protocol.ts), one line each where possible.
 import type { ImplsOf } from '../rpc/server.js';
-import { AGENT_VERSION } from '../version.js';
+import { agentBuild } from '../version.js';
 import type { SupervisorMethods } from './protocol.js';
 import type { SupervisorDeps } from './runtime-deps.js';
 import type { Supervisor } from './supervisor.js';
 
 export function supervisorImpls(supervisor: Supervisor, deps: SupervisorDeps): ImplsOf<SupervisorMethods> {
   return {
-    ping: async () => ({ pid: process.pid, version: AGENT_VERSION }),
+    ping: async () => ({ pid: process.pid, version: agentBuild() }),
     prewarm: async (p) => {
       deps.inits.prewarm(p.count);
       return {};

@@ -1,5 +1,6 @@
 // The `host` block's settings after evaluation.
 import { z } from 'zod';
+import { parseDuration } from '../../agent/runtime/durations.js';
 
 export const hostSchema = z.strictObject({
   transport: z.enum(['ssh', 'local']).optional(),
@@ -13,6 +14,11 @@ export const hostSchema = z.strictObject({
   jump_host: z.unknown().optional(),
   sudo: z.boolean().optional(),
   allow_privileged: z.boolean().optional(),
+  /** How long the agent stays on the host after a run to serve the next ones ("0s": it exits with the run). */
+  agent_idle_timeout: z
+    .string()
+    .refine((d) => parseDuration(d) !== undefined, { message: 'must be a duration such as "10m", "30s" or "0s"' })
+    .optional(),
   /** local transport: run the agent inside this network namespace (tests, labs). */
   netns: z
     .string()

@@ -37,6 +37,8 @@ export interface InstallOptions {
   readonly localNode?: LocalNode;
   /** Per remote command. Default 2 min. */
   readonly timeoutMs?: number;
+  /** TSINFRA_AGENT_LINGER_MS for the agent: how long it stays resident after the run (0: not at all). */
+  readonly lingerMs?: number;
 }
 
 export interface LocalNode {
@@ -99,7 +101,7 @@ export async function installAgent(client: Client, options: InstallOptions): Pro
 
   const result = {
     version: bundle.version,
-    command: agentCommand(stateDir, bundle.version, node.path),
+    command: agentCommand(stateDir, bundle.version, node.path, options.lingerMs ?? 0),
     machine: probe.machine,
     node: { ...node, uploaded: uploadNode !== undefined },
   };
@@ -132,9 +134,13 @@ export async function installAgent(client: Client, options: InstallOptions): Pro
 }
 
 /** The argv that starts the installed agent. */
-export function agentCommand(stateDir: string, version: string, nodePath: string): string[] {
+export function agentCommand(stateDir: string, version: string, nodePath: string, lingerMs = 0): string[] {
   const command = [nodePath, posix.join(versionDir(stateDir, version), BUNDLE_ENTRY)];
-  return stateDir === DEFAULT_STATE_DIR ? command : ['env', `TSINFRA_AGENT_STATE_DIR=${stateDir}`, ...command];
+  const env = [
+    ...(stateDir === DEFAULT_STATE_DIR ? [] : [`TSINFRA_AGENT_STATE_DIR=${stateDir}`]),
+    ...(lingerMs > 0 ? [`TSINFRA_AGENT_LINGER_MS=${lingerMs}`] : []),
+  ];
+  return env.length === 0 ? command : ['env', ...env, ...command];
 }
 
 type Work = { mode: 'current' } | { mode: 'install' | 'repair'; files: string[]; extras: string[] };

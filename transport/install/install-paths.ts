@@ -7,6 +7,8 @@
 import { posix } from 'node:path';
 
 export const DEFAULT_STATE_DIR = '/var/lib/tsinfra';
+/** Where the agent's sockets are (the resident agent's agent.sock). */
+export const DEFAULT_RUN_DIR = '/run/tsinfra';
 /** The oldest Node.js major version the agent runs on. */
 export const NODE_MAJOR = 20;
 /** How many agent versions a host keeps (running supervisors may use older ones). */

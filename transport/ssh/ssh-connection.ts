@@ -145,6 +145,22 @@ export class SshConnection {
   }
 
   /**
+   * A channel to a Unix socket on the host (OpenSSH's direct-streamlocal), opened by sshd
+   * as the login user. Undefined when the server refuses it: no such socket, no
+   * permission, or stream forwarding disabled (AllowStreamLocalForwarding no).
+   */
+  openUnixSocket(path: string): Promise<ClientChannel | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.lostWith) return reject(this.lostWith);
+      try {
+        this.client.openssh_forwardOutStreamLocal(path, (err, channel) => resolve(err ? undefined : channel));
+      } catch (e) {
+        reject(this.lostWith ?? this.channelError(e as Error, `cannot open ${path}`));
+      }
+    });
+  }
+
+  /**
    * Runs `command` to its end and collects its output (UTF-8). A non-zero exit is a
    * result, not an error; a sudo refusal, a lost connection or the timeout are errors.
    */

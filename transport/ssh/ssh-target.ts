@@ -3,6 +3,7 @@
 // chain is a chain of such objects, each read the same way.
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { parseDuration } from '../../agent/runtime/durations.js';
 import { AgentError } from '../types.js';
 
 export interface SshTarget {
@@ -21,6 +22,8 @@ export interface SshTarget {
   /** `host_key = "ssh-ed25519 AAAA..."`: this key only, known_hosts is not read. */
   readonly hostKey?: string;
   readonly sudo: boolean;
+  /** `agent_idle_timeout` in ms: how long the agent stays resident after a run (0: not at all). */
+  readonly agentIdleMs: number;
   /** The host this one is reached through (`jump_host`), itself possibly behind another. */
   readonly jump?: SshTarget;
 }
@@ -28,6 +31,8 @@ export interface SshTarget {
 export const DEFAULT_PORT = 22;
 export const DEFAULT_USER = 'root';
 const MAX_JUMPS = 8;
+/** The agent stays this long after a run: GitOps pipelines and operators run again within minutes. */
+export const DEFAULT_AGENT_IDLE_MS = 10 * 60_000;
 
 /** `root@10.0.0.5:22` (IPv6 in brackets), for messages. */
 export function endpoint(t: Pick<SshTarget, 'host' | 'port' | 'user'>): string {
@@ -63,6 +68,11 @@ function read(id: string, s: Readonly<Record<string, unknown>>, home: string, ch
     if (v === undefined || v === null) return false;
     return typeof v === 'boolean' ? v : bad(attr, 'true or false');
   };
+  const duration = (attr: string, fallback: number): number => {
+    const v = str(attr);
+    if (v === undefined) return fallback;
+    return parseDuration(v) ?? bad(attr, 'a duration such as "10m", "30s" or "0s"');
+  };
   if (s['transport'] === 'local') {
     throw new AgentError('E_SSH_CONFIG', `${id} uses transport = "local" and cannot serve as a jump host for ${chain[0]}`, chain[0]!);
   }
@@ -81,6 +91,7 @@ function read(id: string, s: Readonly<Record<string, unknown>>, home: string, ch
     knownHostsFile: expandHome(str('known_hosts_file') ?? '~/.ssh/known_hosts', home),
     ...(hostKey !== undefined ? { hostKey } : {}),
     sudo: bool('sudo'),
+    agentIdleMs: duration('agent_idle_timeout', DEFAULT_AGENT_IDLE_MS),
   };
   const jump = s['jump_host'];
   if (jump === undefined || jump === null) return target;

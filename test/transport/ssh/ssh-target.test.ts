@@ -19,6 +19,7 @@ describe('sshTarget', () => {
       agent: false,
       knownHostsFile: '/home/tsit-user/.ssh/known_hosts',
       sudo: false,
+      agentIdleMs: 600_000,
     });
     assert.equal(endpoint(t), 'root@10.0.0.5:22');
     assert.equal(endpoint({ ...t, host: 'fe80::1' }), 'root@[fe80::1]:22');
@@ -37,10 +38,13 @@ describe('sshTarget', () => {
         known_hosts_file: '/etc/ssh/known',
         host_key: 'ssh-ed25519 AAAA',
         sudo: true,
+        agent_idle_timeout: '30s',
         jump_host: bastion,
       },
       HOME,
     );
+    assert.equal(t.agentIdleMs, 30_000);
+    assert.equal(sshTarget('host.x', { address: 'x', agent_idle_timeout: '0s' }, HOME).agentIdleMs, 0);
     assert.equal(t.privateKeyFile, '/home/tsit-user/.ssh/deploy');
     assert.equal(t.knownHostsFile, '/etc/ssh/known');
     assert.equal(t.hostKey, 'ssh-ed25519 AAAA');
@@ -62,6 +66,7 @@ describe('sshTarget', () => {
     bad({}, /host\.web: address must be/);
     bad({ address: 'x', port: 70000 }, /port must be a port number/);
     bad({ address: 'x', agent: 'yes' }, /agent must be true or false/);
+    bad({ address: 'x', agent_idle_timeout: '10 minutes' }, /agent_idle_timeout must be a duration/);
     bad({ address: 'x', jump_host: 'bastion' }, /jump_host must be a host/);
     bad({ address: 'x', jump_host: { id: 'host.b', transport: 'local' } }, /host\.b uses transport = "local"/);
     bad({ address: 'x', jump_host: { id: 'host.b', address: 'b', jump_host: { id: 'host.web', address: 'x' } } }, /loops: host\.web -> host\.b -> host\.web/);
