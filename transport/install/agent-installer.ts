@@ -83,7 +83,7 @@ export async function installAgent(client: Client, options: InstallOptions): Pro
       host,
     );
   }
-  const arch = hostArch(probe.machine);
+  const arch = hostArch(probe.machine, probe.libc);
   const files = arch ? hostBundle(bundle, arch) : undefined;
   if (!arch || !files) {
     throw new AgentError(

@@ -5,6 +5,8 @@
 export interface HostArch {
   /** As `uname -m` prints it. */
   readonly machine: string;
+  /** The host's C library, when known: only its koffi module is sent. */
+  readonly libc?: 'glibc' | 'musl';
   /** Node's `process.arch` for it, when Node runs there. */
   readonly node: string;
   /** The ABI part of koffi's native-module directory names. */
@@ -26,13 +28,14 @@ const MACHINES: Record<string, { node: string; koffiAbis: string[] }> = {
 };
 
 /** The architecture `uname -m` printed, or undefined when tsinfra does not know it. */
-export function hostArch(machine: string): HostArch | undefined {
+export function hostArch(machine: string, libc?: 'glibc' | 'musl'): HostArch | undefined {
   const known = MACHINES[machine];
-  return known ? { machine, ...known } : undefined;
+  return known ? { machine, ...known, ...(libc ? { libc } : {}) } : undefined;
 }
 
 /** Whether a koffi directory name (`linux_x64`, `musl_x64`) holds a module for `arch`. */
 export function koffiDirFits(dir: string, arch: HostArch): boolean {
   const m = /^(linux|musl)_(.+)$/.exec(dir);
-  return m !== null && arch.koffiAbis.includes(m[2]!);
+  if (m === null || !arch.koffiAbis.includes(m[2]!)) return false;
+  return arch.libc === undefined || (m[1] === 'musl') === (arch.libc === 'musl');
 }

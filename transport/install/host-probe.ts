@@ -11,6 +11,8 @@ import { shellQuote } from './remote-script.js';
 export interface HostProbe {
   /** `uname -m`. */
   readonly machine: string;
+  /** The C library, when only one of glibc's and musl's dynamic loaders is there. */
+  readonly libc: 'glibc' | 'musl' | undefined;
   /** The SSH user's uid (under sudo: the uid sudo was called by). */
   readonly loginUid: number;
   /** A Node.js 20+ on the host, if any. */
@@ -27,6 +29,11 @@ A=${shellQuote(agentDir(stateDir))}
 V=${shellQuote(version)}
 R=${shellQuote(nodeRecord(stateDir))}
 echo "arch $(uname -m)"
+g= m=
+for f in /lib*/ld-linux*; do [ -e "$f" ] && g=1; break; done
+for f in /lib/ld-musl-*; do [ -e "$f" ] && m=1; break; done
+[ -n "$g" ] && [ -z "$m" ] && echo "libc glibc"
+[ -n "$m" ] && [ -z "$g" ] && echo "libc musl"
 echo "uid \${SUDO_UID:-$(id -u)}"
 stamp() { stat -L -c %Y.%s "$1" 2>/dev/null; }
 found=
@@ -62,6 +69,7 @@ fi
 
 export function parseProbe(stdout: string): HostProbe | undefined {
   let machine: string | undefined;
+  let libc: HostProbe['libc'];
   let loginUid = NaN;
   let node: HostProbe['node'];
   const oldNodes: { path: string; version: string }[] = [];
@@ -69,6 +77,7 @@ export function parseProbe(stdout: string): HostProbe | undefined {
   for (const line of stdout.split('\n')) {
     const [word, rest] = splitWord(line);
     if (word === 'arch') machine = rest;
+    else if (word === 'libc' && (rest === 'glibc' || rest === 'musl')) libc = rest;
     else if (word === 'uid') loginUid = Number(rest);
     else if (word === 'node' || word === 'oldnode') {
       const [version, path] = splitWord(rest);
@@ -80,7 +89,7 @@ export function parseProbe(stdout: string): HostProbe | undefined {
     }
   }
   if (!machine || !Number.isInteger(loginUid)) return undefined;
-  return { machine, loginUid, node, oldNodes, installed };
+  return { machine, loginUid, libc, node, oldNodes, installed };
 }
 
 function splitWord(line: string): [string, string] {

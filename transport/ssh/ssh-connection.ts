@@ -297,6 +297,8 @@ async function handshake(target: SshTarget, owner: string, sock: Duplex | undefi
       ...(sock ? { sock } : {}),
       ...(options.debug ? { debug: options.debug } : {}),
     };
+    // Requests and answers are small and go back and forth: Nagle would hold some for a delayed ACK (40 ms).
+    client.once('connect', () => client.setNoDelay(true));
     try {
       client.connect(config);
     } catch (e) {

@@ -66,6 +66,10 @@ describe('agent bundle', () => {
     const other = process.arch === 'arm64' ? 'x86_64' : 'aarch64';
     assert.equal(hostBundle(bundle, hostArch(other)!), undefined);
     assert.equal(hostArch('sparc64'), undefined);
+    // A host whose C library is known gets that module only.
+    const koffiOf = (libc: 'glibc' | 'musl') => Object.keys(hostBundle(bundle, hostArch('x86_64', libc)!)!.files).filter((n) => n.startsWith('koffi/'));
+    assert.deepEqual(koffiOf('glibc'), ['koffi/linux_x64/koffi.node']);
+    assert.deepEqual(koffiOf('musl'), ['koffi/musl_x64/koffi.node']);
   });
 
   test('runs from its own directory: the agent answers hello; the other programs check their arguments', async () => {

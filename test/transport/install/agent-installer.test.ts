@@ -95,6 +95,8 @@ async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): 
   });
 }
 
+/** The bundle's files a host of this machine's kind gets: glibc, so not the musl module. */
+const hostFiles = (bundle: AgentBundle) => Object.keys(bundle.files).filter((n) => !n.startsWith('koffi/musl_'));
 describe('agent installer over SSH', () => {
   let hosts: TestHost[] = [];
   let scratch: string;
@@ -147,22 +149,23 @@ describe('agent installer over SSH', () => {
     assert.equal(result.machine, 'x86_64');
     assert.equal(result.node.uploaded, false, 'the host has Node.js 20 (the shared /usr/bin/node)');
     assert.deepEqual(result.command, [result.node.path, `/var/lib/tsinfra/agent/${a.version}/agent.mjs`]);
-    // agent.mjs, two koffi modules (glibc and musl) and agent.json
-    assert.equal(result.filesUploaded, 4);
+    // agent.mjs, the glibc koffi module (the host has no musl loader) and agent.json
+    assert.equal(result.filesUploaded, 3);
 
     const root = agentRoot(h1);
     const dir = join(root, a.version);
     assert.equal(mode(root), 0o700);
     assert.equal(mode(dir), 0o700);
     assert.equal(mode(join(dir, 'koffi')), 0o700);
-    for (const name of Object.keys(a.files)) {
+    assert.equal(existsSync(join(dir, 'koffi/musl_x64')), false, 'no module for the C library the host does not have');
+    for (const name of hostFiles(a)) {
       assert.equal(mode(join(dir, name)), 0o600, name);
       assert.equal(sha256File(join(dir, name)), a.files[name], name);
     }
     const manifest = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as { version: string; node: string; files: Record<string, string> };
     assert.equal(manifest.version, a.version);
     assert.equal(manifest.node, '>=20');
-    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent.mjs', 'koffi/linux_x64/koffi.node', 'koffi/musl_x64/koffi.node']);
+    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent.mjs', 'koffi/linux_x64/koffi.node']);
     assert.deepEqual(
       readdirSync(root).filter((n) => n.includes('.tmp-')),
       [],
@@ -232,7 +235,7 @@ describe('agent installer over SSH', () => {
     try {
       const first = await install(c, h1, b);
       assert.equal(first.agent, 'installed');
-      assert.equal(first.filesUploaded, 4, 'a new version directory is uploaded whole');
+      assert.equal(first.filesUploaded, 3, 'a new version directory is uploaded whole');
       const again = await install(c, h1, b);
       assert.equal(again.agent, 'current');
       assert.equal(again.filesUploaded, 0);
@@ -248,12 +251,12 @@ describe('agent installer over SSH', () => {
     const h1 = hosts[0]!;
     const dir = join(agentRoot(h1), b.version);
     appendFileSync(join(dir, 'agent.mjs'), '\n// damaged\n');
-    unlinkSync(join(dir, 'koffi/musl_x64/koffi.node'));
+    unlinkSync(join(dir, 'koffi/linux_x64/koffi.node'));
     writeFileSync(join(dir, 'stray.txt'), 'not ours');
     const result = await install(await client(h1), h1, b);
     assert.equal(result.agent, 'repaired');
     assert.equal(result.filesUploaded, 2);
-    for (const name of Object.keys(b.files)) {
+    for (const name of hostFiles(b)) {
       assert.equal(sha256File(join(dir, name)), b.files[name], name);
       assert.equal(mode(join(dir, name)), 0o600, name);
     }
@@ -335,7 +338,7 @@ describe('agent installer over SSH', () => {
       `outcomes: ${outcomes.join(', ')}`,
     );
     const dir = join(agentRoot(h2), f.version);
-    for (const name of Object.keys(f.files)) assert.equal(sha256File(join(dir, name)), f.files[name], name);
+    for (const name of hostFiles(f)) assert.equal(sha256File(join(dir, name)), f.files[name], name);
     assert.deepEqual(
       readdirSync(agentRoot(h2)).filter((n) => n.includes('.tmp-') || n.includes('.old-')),
       [],
@@ -368,7 +371,7 @@ describe('agent installer over SSH', () => {
       assert.equal(result.agent, 'installed');
       assert.deepEqual(result.command.slice(0, 2), ['env', `TSINFRA_AGENT_STATE_DIR=${stateDir}`]);
       const dir = join(h1.hostDir, stateDir, 'agent', a.version);
-      for (const name of Object.keys(a.files)) {
+      for (const name of hostFiles(a)) {
         const st = statSync(join(dir, name));
         assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o600], name);
       }
