@@ -21,10 +21,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGnuTime, measure, summarize, type Sample, type Summary } from './measure.js';
 import { formatKb, formatMs } from './report.js';
+import { testhostsDir } from '../test/testhosts-dir.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const CLI = join(REPO, 'bin', 'run.js');
-const TESTHOSTS = '/work/shared/testhosts';
+const TESTHOSTS = testhostsDir();
 const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 // Our own set of test hosts: another set (default prefix and net) may be up at the same time.
 const HOSTS_ENV = { PREFIX: 'tsbf', NET: '10.213.50' };
