@@ -77,7 +77,7 @@ describe('LocalTransport', () => {
     await rejectsWith(session.call('explode' as MethodName, {} as never), 'E_RPC_METHOD', /unknown method "explode"/);
     await session.close();
     const log = await readFile(join(dirs.env['TSINFRA_AGENT_STATE_DIR']!, 'agent.log'), 'utf8');
-    assert.match(log, /agent stopping: shutdown requested/);
+    assert.match(log, /agent session over: shutdown requested/);
   });
 
   test('an agent that dies at start fails open with E_AGENT_EXITED, its exit code and stderr', async () => {
