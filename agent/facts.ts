@@ -48,7 +48,8 @@ const VGS_TIMEOUT_MS = 10_000;
  * device access, a held lock) still means LVM is there: the groups are then empty and
  * `error` says why, rather than failing the whole facts call.
  */
-export async function lvmFacts(runner: CommandRunner, vgs = findProgram('vgs')): Promise<Lvm> {
+/** `vgs`: the program, or null for a host without it (tests; undefined looks it up). */
+export async function lvmFacts(runner: CommandRunner, vgs: string | null = findProgram('vgs') ?? null): Promise<Lvm> {
   if (!vgs) return { present: false, volume_groups: [] };
   try {
     const out = await runner.tryRun([vgs, '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_size,vg_free'], {

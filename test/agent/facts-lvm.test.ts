@@ -56,7 +56,7 @@ test('the vgs JSON report gives each volume group with its size and free bytes',
 });
 
 test('without vgs, LVM is reported absent', async () => {
-  assert.deepEqual(await lvmFacts(runner, undefined), { present: false, volume_groups: [] });
+  assert.deepEqual(await lvmFacts(runner, null), { present: false, volume_groups: [] });
 });
 
 test('vgs is asked for a JSON report in bytes and its volume groups are returned', async () => {
