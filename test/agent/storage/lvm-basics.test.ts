@@ -1,5 +1,5 @@
-// The LVM pieces that need no device-mapper: name rules, sizes resolved at plan time,
-// and lvm2's JSON reports (recorded from lvm2 2.03; when lvm2 is installed, its own
+// The LVM pieces that need no device-mapper: name rules, sizes resolved at plan time, the
+// plan-time capacity check, and lvm2's JSON reports (recorded from lvm2 2.03; when lvm2 is installed, its own
 // report commands are run too, which checks that every field name is one lvm2 knows).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { logicalVolumeNameProblem, volumeGroupNameProblem } from '../../../agent
 import { lvmReportArgv, parseLogicalVolumes, parsePhysicalVolumes, parseVolumeGroups } from '../../../agent/storage/lvm-report.js';
 import { describeLvSize, formatBytes, parseLvSize, resolveLvSize } from '../../../agent/storage/lvm-size.js';
 import { AgentFailure } from '../../../agent/rpc/failure.js';
+import { capacityShortfalls, describeShortfall, overcommitWarning } from '../../../agent/storage/lvm-capacity.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -142,5 +143,33 @@ describe('lvm2 JSON reports', () => {
       const out = execFileSync(cmd!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       assert.ok(Array.isArray(kind === 'vg' ? parseVolumeGroups(out) : kind === 'lv' ? parseLogicalVolumes(out) : parsePhysicalVolumes(out)));
     }
+  });
+});
+
+describe('plan-time capacity', () => {
+  const groups = new Map([
+    ['vg0', { sizeBytes: 10 * GiB, freeBytes: 2 * GiB, extentBytes: 4 * MiB }],
+    ['vg1', { sizeBytes: 10 * GiB, freeBytes: 10 * GiB, extentBytes: 4 * MiB }],
+  ]);
+
+  test('a group that cannot hold what the plan takes is named with the numbers', () => {
+    const short = capacityShortfalls(
+      [
+        { address: 'logical_volume.a', vg: 'vg0', bytes: 2 * GiB },
+        { address: 'logical_volume.b', vg: 'vg0', bytes: GiB },
+        { address: 'logical_volume.c', vg: 'vg1', bytes: 9 * GiB },
+        { address: 'logical_volume.d', vg: 'unseen', bytes: 99 * GiB },
+      ],
+      groups,
+    );
+    assert.equal(short.length, 1);
+    assert.equal(describeShortfall(short[0]!), 'volume group vg0 has 2 GiB free; this plan needs 3 GiB there: logical_volume.a 2 GiB, logical_volume.b 1 GiB');
+    assert.deepEqual(capacityShortfalls([{ address: 'logical_volume.a', vg: 'vg0', bytes: 2 * GiB }], groups), [], 'exactly full fits');
+  });
+
+  test('a thin pool promised more than twice its size earns a warning', () => {
+    assert.equal(overcommitWarning('vg0/pool', GiB, [GiB, GiB]), undefined);
+    assert.match(overcommitWarning('vg0/pool', GiB, [2 * GiB, GiB])!, /promised 3 GiB by its thin volumes, 3\.0 times its size \(more than 2\)/);
+    assert.equal(overcommitWarning('vg0/pool', GiB, [3 * GiB], 4), undefined);
   });
 });
