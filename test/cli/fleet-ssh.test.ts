@@ -156,6 +156,14 @@ describe('a fleet of five hosts over SSH', () => {
   after(async () => {
     if (cfg && hosts) await tsinfra(['destroy', '--auto-approve', cfg.dir]).catch(() => undefined);
     for (const h of hosts?.hosts ?? []) cleanUpHost(h);
+    // The hosts' agents share this machine's cgroup tree: their parent goes once empty.
+    for (const controller of readdirSync('/sys/fs/cgroup')) {
+      try {
+        rmdirSync(join('/sys/fs/cgroup', controller, 'tsinfra'));
+      } catch {
+        // absent, not a directory, or in use by containers of someone else: leave it
+      }
+    }
     await hosts?.down();
     await cfg?.remove();
   });
