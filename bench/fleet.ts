@@ -20,7 +20,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGnuTime, measure, summarize, type Sample, type Summary } from './measure.js';
-import { formatKb, formatMs } from './report.js';
+import { formatKb, formatMs, table } from './report.js';
 import { testhostsDir } from '../test/testhosts-dir.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
@@ -745,16 +745,6 @@ function cellText(c: Cell): string {
 
 function speedup(ts: Cell, other: Cell): number | undefined {
   return typeof ts === 'string' || typeof other === 'string' ? undefined : other.wallMs / ts.wallMs;
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 function renderComparison(results: Results): string {

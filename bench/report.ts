@@ -29,7 +29,8 @@ function cellText(c: Cell, pick: (s: Summary) => string): string {
   return typeof c === 'string' ? c.split(':')[0]! : pick(c);
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
+/** A plain-text table: columns padded to their widths, a dashed rule under the header. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
