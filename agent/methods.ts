@@ -1,6 +1,7 @@
 // The agent's method implementations, wired to a resource registry and the host.
 import { arch, hostname } from 'node:os';
 import { collectFacts } from './facts.js';
+import { storageInventory } from './storage/inventory.js';
 import type { ResourceRegistry } from './resources/registry.js';
 import { PROTOCOL_VERSION } from './rpc/protocol.js';
 import type { CallContext, MethodImpls } from './rpc/server.js';
@@ -51,6 +52,7 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     'resource.read': async (p) => ({ items: await ctx.registry.readBatch(p.items) }),
     'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress, p.address) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
+    'storage.inventory': () => storageInventory(ctx.runner),
     // Streamed output is passed on as it comes (progress data).
     'container.logs': (p, call) =>
       streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d))),

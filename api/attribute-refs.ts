@@ -10,8 +10,10 @@ export interface VolumeGroupRefs {
   readonly id: Ref<A['volume_group']['id']>;
   /** Total size in bytes (`size_bytes`). */
   readonly sizeBytes: Ref<A['volume_group']['size_bytes']>;
-  /** Unallocated space in bytes (`free_bytes`). */
+  /** Unallocated space in bytes, as the last refresh saw it (`free_bytes`). */
   readonly freeBytes: Ref<A['volume_group']['free_bytes']>;
+  /** Size of the group's extents in bytes (`extent_bytes`). */
+  readonly extentBytes: Ref<A['volume_group']['extent_bytes']>;
 }
 
 export interface ThinPoolRefs {
@@ -19,6 +21,10 @@ export interface ThinPoolRefs {
   readonly id: Ref<A['thin_pool']['id']>;
   /** The pool's size in bytes, resolved at plan time (`size_bytes`). */
   readonly sizeBytes: Ref<A['thin_pool']['size_bytes']>;
+  /** How full the pool's data is, in percent, as the last refresh saw it (`data_percent`). */
+  readonly dataPercent: Ref<A['thin_pool']['data_percent']>;
+  /** How full the pool's metadata is, in percent, as the last refresh saw it (`metadata_percent`). */
+  readonly metadataPercent: Ref<A['thin_pool']['metadata_percent']>;
 }
 
 export interface LogicalVolumeRefs {

@@ -34,6 +34,8 @@ export interface HostSettings {
   sudo?: boolean;
   /** Allow containers with `privileged = true` on this host. Default: false. */
   allow_privileged?: boolean;
+  /** Thin pool (`"VG/POOL"`) for containers' rootfs volumes (`rootfs_size`) that do not name their own `rootfs_thin_pool`. */
+  rootfs_thin_pool?: string;
   /** How long the agent stays on the host after a run to serve the next ones. Default: "10m"; "0s" turns it off. */
   agent_idle_timeout?: string;
   /** local transport: run the agent inside this network namespace (tests, labs). */

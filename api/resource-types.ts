@@ -24,11 +24,11 @@ export type Suggest<T extends string> = T | (string & {});
 // LVM
 
 export interface VolumeGroupArgs {
-  /** Device paths of the physical volumes (`/dev/vdb`). Adding one updates in place; removing one forces replacement and is refused unless `allow_remove_pv = true`. */
+  /** Device paths of the physical volumes (`/dev/vdb`, `/dev/disk/by-id/...`). Adding one extends the group in place; removing one is refused unless `allow_remove_pv = true`. A device holding a filesystem or belonging to another group is refused, never wiped. */
   physical_volumes: string[];
   /** The volume group's name on the host. Default: the resource name. Changing it forces replacement. */
   name?: string;
-  /** Allow removing a physical volume from the group (its extents are moved away first). Default: false. */
+  /** Allow removing a physical volume from the group (its extents are moved to the others first, with pvmove). Default: false. */
   allow_remove_pv?: boolean;
 }
 
@@ -37,8 +37,10 @@ export interface VolumeGroupAttributes {
   id: string;
   /** Total size in bytes. */
   size_bytes: number;
-  /** Unallocated space in bytes. */
+  /** Unallocated space in bytes, as the last refresh saw it. */
   free_bytes: number;
+  /** Size of the group's extents in bytes: volumes are allocated in whole extents. */
+  extent_bytes: number;
 }
 
 export interface ThinPoolArgs {
@@ -52,6 +54,8 @@ export interface ThinPoolArgs {
   chunk_size?: Size;
   /** Size of the pool's metadata LV. */
   metadata_size?: Size;
+  /** The plan warns when the thin volumes' virtual sizes add up to more than the pool's size times this. Default: 2. */
+  overcommit_ratio?: number;
 }
 
 export interface ThinPoolAttributes {
@@ -59,6 +63,10 @@ export interface ThinPoolAttributes {
   id: string;
   /** The pool's size in bytes, resolved at plan time. */
   size_bytes: number;
+  /** How full the pool's data is, in percent, as the last refresh saw it. */
+  data_percent: number;
+  /** How full the pool's metadata is, in percent, as the last refresh saw it. */
+  metadata_percent: number;
 }
 
 export interface LogicalVolumeFilesystem {
@@ -73,19 +81,19 @@ export interface LogicalVolumeFilesystem {
 export interface LogicalVolumeArgs {
   /** The volume group (`volume_group.data.id`). Required unless `thin_pool` is set. */
   volume_group?: string;
-  /** Size; growing it updates in place (the filesystem is grown online), shrinking forces replacement and is refused unless `allow_shrink = true`. */
+  /** Size of a linear volume, or the copy-on-write space of a snapshot of one. Growing it updates in place (the filesystem is grown online); shrinking is refused unless `allow_shrink = true`. */
   size?: LvmSize;
   /** Make a thin volume in this pool (`thin_pool.pool.id`); use with `virtual_size`. */
   thin_pool?: string;
-  /** Virtual size of a thin volume. */
+  /** Virtual size of a thin volume; it grows in place like `size`. */
   virtual_size?: Size;
   /** The LV name. Default: the resource name. */
   name?: string;
-  /** Create a filesystem on the volume. */
+  /** Create a filesystem on the volume (once, at creation; on a snapshot it describes the origin's, never made again). Changing its type, or adding or removing the block, replaces the volume. */
   filesystem?: LogicalVolumeFilesystem;
-  /** Create the volume as a snapshot of another (`logical_volume.data.id`). */
+  /** Create the volume as a snapshot of another (`logical_volume.data.id`): of a thin volume without `size`, of a linear one with `size` for its copy-on-write space. */
   snapshot_of?: string;
-  /** Allow shrinking the volume (never below the filesystem's usage). Default: false. */
+  /** Allow shrinking the volume in place: ext4 only, while nothing mounts it, never below the filesystem's usage. Default: false. */
   allow_shrink?: boolean;
 }
 
@@ -306,6 +314,8 @@ export interface ContainerArgs {
   localtime?: boolean;
   /** Put the writable layer on its own dm-thin volume of this size: a hard per-container disk quota. */
   rootfs_size?: Size;
+  /** Thin pool (`thin_pool.x.id`) for the per-container rootfs LV; default: the host's `rootfs_thin_pool`. */
+  rootfs_thin_pool?: string;
   /** Mount the root filesystem read-only. */
   read_only_rootfs?: boolean;
   /** Desired state. Updates in place. Default: running. */
@@ -426,8 +436,8 @@ export const REPEATABLE_BLOCKS = {
 
 /** The read-only attribute names of each type, as data (the reference objects' getters come from it). */
 export const READ_ONLY_ATTRIBUTES = {
-  volume_group: ['id', 'size_bytes', 'free_bytes'],
-  thin_pool: ['id', 'size_bytes'],
+  volume_group: ['id', 'size_bytes', 'free_bytes', 'extent_bytes'],
+  thin_pool: ['id', 'size_bytes', 'data_percent', 'metadata_percent'],
   logical_volume: ['id', 'path', 'size_bytes'],
   volume: ['id', 'path'],
   network: ['id', 'bridge'],

@@ -4,6 +4,7 @@
 // turns the path into a source range. A value not known until apply is never judged.
 import { isObject, isUnknown, type AttrPath, type Value, type ValueObject } from '../plan-engine/values.js';
 import { isSafeName } from './names.js';
+import { logicalVolumeNameProblem, volumeGroupNameProblem } from '../agent/storage/lvm-names.js';
 import type { PathDiagnostic, PlanContext } from './provider.js';
 import { validateCapabilities } from '../agent/runtime/security/capabilities.js';
 import { isCleanAbsolutePath, isHostname, sizeBytes } from './container-values.js';
@@ -83,8 +84,12 @@ function checkResources(r: Value | undefined, out: Out): void {
     const m = r[k];
     if (!isObject(m)) continue;
     for (const dev of Object.keys(m)) {
-      if (!dev.startsWith('/dev/') || !isCleanAbsolutePath(dev)) {
-        err(out, 'E_INVALID_VALUE', `resources.${k}: ${JSON.stringify(dev)} is not a device path under /dev/`, ['resources', k, dev]);
+      if (!isLvId(dev) && (!dev.startsWith('/dev/') || !isCleanAbsolutePath(dev))) {
+        err(out, 'E_INVALID_VALUE', `resources.${k}: ${JSON.stringify(dev)} is not a device path under /dev/ or a logical volume id (VG/LV)`, [
+          'resources',
+          k,
+          dev,
+        ]);
       }
     }
   }
@@ -195,7 +200,15 @@ function checkMounts(c: ValueObject, out: Out): void {
       return;
     }
     if (type === 'logical_volume') {
-      err(out, 'E_UNSUPPORTED', `${where}: logical_volume mounts come with LVM support, which this version of tsinfra does not have yet`, ['mount', i, 'type']);
+      if (source === undefined || source === null) err(out, 'E_MISSING_ATTRIBUTE', `${where}: a logical_volume mount needs a source`, ['mount', i, 'source']);
+      else if (typeof source === 'string' && !isLvId(source))
+        err(
+          out,
+          'E_INVALID_MOUNT',
+          `${where}: ${JSON.stringify(source)} is not a logical volume id`,
+          ['mount', i, 'source'],
+          'Use source = logical_volume.NAME.id (VG/LV).',
+        );
       return;
     }
     if (source === undefined || source === null) {
@@ -222,14 +235,11 @@ function checkDevices(v: Value | undefined, out: Out): void {
   list(v).forEach((d, i) => {
     const source = d['source'];
     const target = d['target'];
-    if (typeof source === 'string' && !source.startsWith('/dev/')) {
-      const lv = /^[^/]+\/[^/]+$/.test(source);
+    if (typeof source === 'string' && !source.startsWith('/dev/') && !isLvId(source)) {
       err(
         out,
-        lv ? 'E_UNSUPPORTED' : 'E_INVALID_VALUE',
-        lv
-          ? `device[${i}]: logical volume devices come with LVM support, which this version of tsinfra does not have yet`
-          : `device[${i}]: the source must be a device path under /dev/, got ${JSON.stringify(source)}`,
+        'E_INVALID_VALUE',
+        `device[${i}]: the source must be a device path under /dev/ or a logical volume id (logical_volume.NAME.id), got ${JSON.stringify(source)}`,
         ['device', i, 'source'],
       );
     }
@@ -279,9 +289,7 @@ function checkSecurity(c: ValueObject, ctx: PlanContext, out: Out): void {
       ['seccomp_profile'],
     );
   }
-  if (c['rootfs_size'] !== undefined && c['rootfs_size'] !== null) {
-    err(out, 'E_UNSUPPORTED', 'rootfs_size needs thin-provisioned LVM volumes, which this version of tsinfra does not have yet', ['rootfs_size']);
-  }
+  checkRootfsQuota(c, ctx, out);
   if (c['healthcheck'] !== undefined && c['healthcheck'] !== null) {
     out.push({
       severity: 'warning',
@@ -290,6 +298,51 @@ function checkSecurity(c: ValueObject, ctx: PlanContext, out: Out): void {
       detail: 'The container starts and restarts by its restart policy only; no health status is reported.',
       path: ['healthcheck'],
     });
+  }
+}
+
+// ---- storage ---------------------------------------------------------------------
+
+/** A logical volume or thin pool id: `VG/NAME`. */
+function isLvId(s: string): boolean {
+  const [vg, lv, ...rest] = s.split('/');
+  return rest.length === 0 && !!vg && !!lv && volumeGroupNameProblem(vg) === undefined && logicalVolumeNameProblem(lv) === undefined;
+}
+
+/** The smallest rootfs volume: ext4's own structures and a few files must fit. */
+const MIN_ROOTFS_BYTES = 16 * 1024 * 1024;
+
+function checkRootfsQuota(c: ValueObject, ctx: PlanContext, out: Out): void {
+  const size = c['rootfs_size'];
+  const pool = c['rootfs_thin_pool'];
+  if (size === undefined || size === null) {
+    if (known(pool))
+      err(out, 'E_INVALID_VALUE', 'rootfs_thin_pool is used only with rootfs_size', ['rootfs_thin_pool'], 'Set rootfs_size, or remove rootfs_thin_pool.');
+    return;
+  }
+  const bytes = known(size) ? sizeBytes(size) : undefined;
+  if (bytes !== undefined && bytes < MIN_ROOTFS_BYTES)
+    err(out, 'E_INVALID_VALUE', `rootfs_size must be at least 16M (its filesystem needs room), got ${JSON.stringify(size)}`, ['rootfs_size']);
+  if (typeof pool === 'string' && !isLvId(pool)) {
+    err(
+      out,
+      'E_INVALID_VALUE',
+      `rootfs_thin_pool ${JSON.stringify(pool)} is not a thin pool id`,
+      ['rootfs_thin_pool'],
+      'Use rootfs_thin_pool = thin_pool.NAME.id (VG/POOL).',
+    );
+  }
+  const hostPool = ctx.hostSettings?.['rootfs_thin_pool'];
+  if (pool === undefined || pool === null) {
+    if (hostPool !== undefined && hostPool !== null) return;
+    const host = ctx.host.replace(/^host\./, '').replace(/\[.*$/, '') || 'NAME';
+    err(
+      out,
+      'E_NO_THIN_POOL',
+      `rootfs_size needs a thin pool for the container's writable layer, and ${ctx.host || 'its host'} has none configured`,
+      ['rootfs_size'],
+      `Set rootfs_thin_pool = thin_pool.NAME.id in this container, or rootfs_thin_pool = "VG/POOL" in host "${host}".`,
+    );
   }
 }
 

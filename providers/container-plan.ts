@@ -22,8 +22,16 @@ export const CONTAINER_COMPUTED = ['id', 'pid', 'ip_address', 'ip_addresses', 's
 /** Computed attributes that describe the running process: new whenever the desired state changes. */
 const PROCESS_COMPUTED = ['pid', 'started_at', 'restart_count'] as const;
 
+function rootfsPool(c: ValueObject, hostSettings?: Readonly<Record<string, unknown>>): Value {
+  if (c['rootfs_size'] === undefined || c['rootfs_size'] === null) return null;
+  const own = c['rootfs_thin_pool'];
+  if (own !== undefined && own !== null) return own;
+  const fromHost = hostSettings?.['rootfs_thin_pool'];
+  return typeof fromHost === 'string' ? fromHost : null;
+}
+
 /** The planned state for `config`; computed attributes from `prior` on update, unknown on create. */
-export function planContainer(c: ValueObject, prior: ValueObject | null): ValueObject {
+export function planContainer(c: ValueObject, prior: ValueObject | null, hostSettings?: Readonly<Record<string, unknown>>): ValueObject {
   const network = mapList(c['network'], (n) => ({
     id: n['id'] ?? null,
     ip: n['ip'] ?? null,
@@ -40,6 +48,8 @@ export function planContainer(c: ValueObject, prior: ValueObject | null): ValueO
     extra_hosts: mapValues(c['extra_hosts'], (v) => v),
     localtime: c['localtime'] ?? false,
     rootfs_size: canonicalSize(c['rootfs_size']),
+    // The pool is part of the container's identity: the host's default is written down.
+    rootfs_thin_pool: rootfsPool(c, hostSettings),
     read_only_rootfs: c['read_only_rootfs'] ?? false,
     state,
     resources: planResources(c['resources']),

@@ -108,6 +108,7 @@ export const containerSchema = z.strictObject({
   extra_hosts: z.record(z.string(), ipSchema).optional(),
   localtime: z.boolean().optional(),
   rootfs_size: sizeSchema.optional(),
+  rootfs_thin_pool: z.string().min(1).optional(),
   read_only_rootfs: z.boolean().optional(),
   state: z.enum(CONTAINER_STATES).optional(),
   resources: resourcesSchema.optional(),

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { AttrPath, ValueObject } from '../plan-engine/values.js';
 import type { AgentSession } from '../transport/types.js';
+import type { HostStorage, StorageObject } from './storage-model.js';
 
 export type NestedBlockMode = 'single' | 'list';
 
@@ -25,6 +26,33 @@ export interface PlanContext {
   readonly host: string;
   /** The evaluated attributes of that host block (`allow_privileged`, ...). */
   readonly hostSettings?: Readonly<Record<string, unknown>>;
+  /**
+   * The host's storage (LVM groups, volumes, block devices) as refresh saw it, plus what
+   * this plan has planned there so far. Given to types with `storage` hooks when the plan
+   * refreshes; absent for validate, --refresh=false and the re-plan during apply.
+   */
+  readonly storage?: HostStorage;
+  /**
+   * During apply, when a change planned with unknown values is planned again: the state
+   * planned at plan time. What only the plan could resolve (an LV size of "50%VG") is
+   * kept from it.
+   */
+  readonly planned?: ValueObject;
+}
+
+/** The storage side of a type (LVM): what its objects take from a host's storage. */
+export interface StorageHooks {
+  /**
+   * The object a planned or recorded state describes, for the plan-wide checks;
+   * undefined when it uses no LVM storage. `storage`: the host's, when the plan has it.
+   */
+  describe(state: ValueObject, storage: HostStorage | undefined): StorageObject | undefined;
+  /**
+   * Attributes whose presence makes a resource of this type use LVM (a volume's
+   * `thin_pool`); absent: every resource of the type does. Decides which hosts the plan
+   * reads the storage inventory of.
+   */
+  readonly when?: readonly string[];
 }
 
 export interface ApplyRequest {
@@ -50,12 +78,34 @@ export interface ResourceProvider {
   readonly derivedSensitive?: Readonly<Record<string, string>>;
   /** Whether apply/read need the host's agent (false for engine-only types). */
   readonly usesAgent: boolean;
+  /**
+   * Computed attributes that follow what happens on the host (a group's free space, a
+   * pool's usage): refresh records their new values silently, and they are never drift
+   * nor a change.
+   */
+  readonly observed?: readonly string[];
+  /**
+   * Nested attribute paths (`filesystem.type`) whose change forces replacement although
+   * their top-level attribute updates in place. A path appearing or disappearing (a
+   * nested block added or removed) is a change of it.
+   */
+  readonly replaceOnChange?: readonly string[];
+  /** Storage types: the plan reads the host's storage inventory for them and checks capacity. */
+  readonly storage?: StorageHooks;
 
   /** Checks beyond the schema (a gateway inside its subnet, ...). */
   check?(config: ValueObject, ctx: PlanContext): PathDiagnostic[];
+  /**
+   * Checks of an in-place update that need the recorded state (a shrink refused): errors
+   * stop the plan, reported at the attribute's line. Not called for creates and
+   * replacements.
+   */
+  checkChange?(prior: ValueObject, planned: ValueObject, ctx: PlanContext): PathDiagnostic[];
   /** The planned new state: the normalised config plus computed attributes (kept from prior, derived, or unknown). */
   plan(config: ValueObject, prior: ValueObject | null, ctx: PlanContext): ValueObject;
   apply(req: ApplyRequest, session: AgentSession | undefined): Promise<ValueObject | null>;
+  /** Short notes the plan shows after attribute values of a state, by attribute path (`size`: `2.0 GiB` for "50%VG"). */
+  valueNotes?(state: ValueObject): Readonly<Record<string, string>>;
   /** Told, as an apply starts, how many objects of this type it will create on a host (containers start their inits ahead). */
   prepareCreates?(count: number, session: AgentSession): Promise<void>;
 }

@@ -144,6 +144,63 @@ export const factsResult = z.looseObject({
 });
 export type Facts = z.infer<typeof factsResult>;
 
+// ---- storage ------------------------------------------------------------------
+
+/**
+ * `storage.inventory`: what the plan needs to resolve LVM sizes (`50%VG`), check
+ * capacity and refuse unusable devices before anything is touched. One call per host
+ * with storage resources; lvm2 reports and lsblk only, nothing is changed.
+ */
+export const storageInventoryResult = z.object({
+  lvm: z.object({
+    /** lvm2's tools are installed (`lvm`, `vgs`, ...). */
+    present: z.boolean(),
+    /** dm-thin is usable (thin_check installed); thin pools need it. */
+    thin: z.boolean(),
+    /** Why the reports could not be read (a held lock, no device access). */
+    error: z.string().optional(),
+  }),
+  volume_groups: z.array(
+    z.object({
+      name: z.string(),
+      size_bytes: z.number(),
+      free_bytes: z.number(),
+      extent_bytes: z.number(),
+      /** Device paths of its PVs, as lvm2 reports them (`/dev/vdb`). */
+      physical_volumes: z.array(z.string()),
+    }),
+  ),
+  logical_volumes: z.array(
+    z.object({
+      vg: z.string(),
+      name: z.string(),
+      kind: z.enum(['linear', 'thin-pool', 'thin', 'snapshot', 'other']),
+      size_bytes: z.number(),
+      /** Thin volumes: their pool's name (in the same group). */
+      pool: z.string().nullable(),
+      origin: z.string().nullable(),
+      data_percent: z.number().nullable(),
+      /** Mounted or held open by a process. */
+      open: z.boolean(),
+    }),
+  ),
+  /** Whole disks and partitions (not dm devices), with what is on them. */
+  block_devices: z.array(
+    z.object({
+      /** `/dev/vdb` */
+      path: z.string(),
+      size_bytes: z.number(),
+      /** The signature on it (`ext4`, `xfs`, `LVM2_member`, `swap`), null when blank. */
+      fs_type: z.string().nullable(),
+      /** Its volume group when it is a PV. */
+      vg: z.string().nullable(),
+      /** Symlinks under /dev/disk/by-id and /dev/disk/by-path that point to it. */
+      aliases: z.array(z.string()),
+    }),
+  ),
+});
+export type StorageInventory = z.infer<typeof storageInventoryResult>;
+
 // ---- containers (answered by the supervisor through the agent) -------------
 
 /** A log line or a chunk of exec output, streamed as progress `data`. */
@@ -199,6 +256,7 @@ export const methods = {
   'resource.read': { params: readParams, result: readResult },
   'resource.apply': { params: applyParams, result: applyResult },
   'resource.import': { params: importParams, result: importResult },
+  'storage.inventory': { params: z.object({}).optional(), result: storageInventoryResult },
   'container.logs': { params: containerLogsParams, result: containerLogsResult },
   'container.exec': { params: containerExecParams, result: containerExecResult },
   'container.stats': { params: containerStatsParams, result: containerStatsResult },

@@ -70,6 +70,7 @@ export const MS = {
   REMOUNT: 32,
   NOATIME: 1024,
   BIND: 4096,
+  MOVE: 8192,
   REC: 16384,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,

@@ -20,6 +20,8 @@ export const LV_FIELDS = [
   'metadata_percent',
   'lv_kernel_major',
   'lv_kernel_minor',
+  'chunk_size',
+  'lv_metadata_size',
 ] as const;
 export const PV_FIELDS = ['pv_name', 'vg_name', 'pv_uuid', 'pv_size', 'pv_free'] as const;
 
@@ -64,6 +66,10 @@ export interface LogicalVolumeReport {
   readonly metadataPercent?: number;
   /** `major:minor` of the active device, for the device cgroup. */
   readonly device?: string;
+  /** Thin pools: the allocation unit (snapshots: their copy-on-write chunk). */
+  readonly chunkBytes?: number;
+  /** Thin pools: the size of their metadata volume. */
+  readonly metadataBytes?: number;
 }
 
 export interface PhysicalVolumeReport {
@@ -94,6 +100,8 @@ export function parseLogicalVolumes(stdout: string): LogicalVolumeReport[] {
     const minor = r['lv_kernel_minor'] ?? '';
     const optional = (key: string) => (r[key] ? r[key] : undefined);
     const percent = (key: string) => (r[key] ? Number(r[key]) : undefined);
+    // Absent (older reports) or 0 (volumes that have none): not reported.
+    const positive = (key: string) => (r[key] && /^\d+$/.test(r[key]) && Number(r[key]) > 0 ? Number(r[key]) : undefined);
     const lv: LogicalVolumeReport = {
       name: text(r, 'lv_name'),
       vg: text(r, 'vg_name'),
@@ -109,6 +117,8 @@ export function parseLogicalVolumes(stdout: string): LogicalVolumeReport[] {
     const metadata = percent('metadata_percent');
     // lvm2 reports -1 for the numbers of an inactive volume.
     const device = /^\d+$/.test(major) && /^\d+$/.test(minor) ? `${major}:${minor}` : undefined;
+    const chunk = positive('chunk_size');
+    const metadataSize = positive('lv_metadata_size');
     return {
       ...lv,
       ...(pool ? { pool } : {}),
@@ -116,6 +126,8 @@ export function parseLogicalVolumes(stdout: string): LogicalVolumeReport[] {
       ...(data !== undefined ? { dataPercent: data } : {}),
       ...(metadata !== undefined ? { metadataPercent: metadata } : {}),
       ...(device ? { device } : {}),
+      ...(chunk !== undefined ? { chunkBytes: chunk } : {}),
+      ...(metadataSize !== undefined ? { metadataBytes: metadataSize } : {}),
     };
   });
 }

@@ -1,6 +1,7 @@
 // The `volume` resource without a thin pool: a directory `<state>/volumes/<name>` that
 // containers mount (`mount { type = "volume" source = volume.x.id }`). The id is the
-// name. Thin-LV volumes come with LVM support.
+// name. With a `thin_pool`, a thin LV with ext4 mounted at that same path
+// (thin-volume.ts): containers see no difference, and `size` is a hard quota.
 //
 //   <state>/volumes/          0700 root: nobody but root walks into the store
 //   <state>/volumes/<name>/   0755 root: as Docker's volume data directories. Inside a
@@ -22,6 +23,7 @@ import { AgentFailure } from '../rpc/failure.js';
 import type { ApplyAction, ResourceState } from '../rpc/protocol.js';
 import { parseState } from '../resources/parse-state.js';
 import type { Progress, ResourceHandler } from '../resources/registry.js';
+import type { ThinVolumes } from './thin-volume.js';
 
 const STORE_MODE = 0o700;
 const VOLUME_MODE = 0o755;
@@ -54,15 +56,22 @@ export function volumePath(stateDir: string, id: string): string {
 
 const stateSchema = z.looseObject({
   name: z.string(),
+  size: z.union([z.string(), z.number()]).nullish(),
   thin_pool: z.string().nullable().optional(),
 });
+type VolumeState = z.output<typeof stateSchema>;
 
 export class VolumeDirectory implements ResourceHandler {
-  constructor(private readonly stateDir: string) {}
+  /** `thin`: thin-pool volumes, on hosts the agent manages LVM on; without it they are refused. */
+  constructor(
+    private readonly stateDir: string,
+    private readonly thin?: ThinVolumes,
+  ) {}
 
   async read(state: ResourceState): Promise<ResourceState | null> {
     const s = parseState(stateSchema, state, 'state');
     const path = volumePath(this.stateDir, s.name);
+    if (s.thin_pool) return this.thinVolumes(s).read(state, { ...s, thin_pool: s.thin_pool }, path);
     if (!(await this.exists(path))) return null;
     return { ...state, id: s.name, path };
   }
@@ -86,19 +95,20 @@ export class VolumeDirectory implements ResourceHandler {
 
   async import(id: string): Promise<ResourceState | null> {
     const path = volumePath(this.stateDir, id);
+    const thin = await this.thin?.import(id, path);
+    if (thin !== undefined) return thin;
     if (!(await this.exists(path))) return null;
     return { name: id, size: null, thin_pool: null, id, path };
   }
 
   private async create(planned: ResourceState, progress: Progress): Promise<ResourceState> {
     const s = parseState(stateSchema, planned, 'planned');
-    if (s.thin_pool !== undefined && s.thin_pool !== null) {
-      throw new AgentFailure('E_UNSUPPORTED', `volume ${JSON.stringify(s.name)}: thin-pool volumes come with LVM support, which this agent does not have yet`);
-    }
     const path = volumePath(this.stateDir, s.name);
+    const thin = s.thin_pool ? this.thinVolumes(s) : undefined;
     const store = volumeStore(this.stateDir);
     await mkdir(store, { recursive: true, mode: STORE_MODE });
     await chmod(store, STORE_MODE);
+    if (thin) return thin.create(planned, { ...s, thin_pool: s.thin_pool! }, path, progress);
     progress(`creating volume directory ${path}`);
     try {
       await mkdir(path, { mode: VOLUME_MODE });
@@ -117,9 +127,17 @@ export class VolumeDirectory implements ResourceHandler {
   private async remove(prior: ResourceState, progress: Progress): Promise<void> {
     const s = parseState(stateSchema, prior, 'prior');
     const path = volumePath(this.stateDir, s.name);
+    if (s.thin_pool) return this.thinVolumes(s).remove({ ...s, thin_pool: s.thin_pool }, path, progress);
     if (!(await this.exists(path))) return;
     progress(`removing volume directory ${path}`);
     await rm(path, { recursive: true, force: true });
+  }
+
+  private thinVolumes(s: VolumeState): ThinVolumes {
+    if (!this.thin) {
+      throw new AgentFailure('E_UNSUPPORTED', `volume ${JSON.stringify(s.name)}: thin-pool volumes need LVM, which this agent does not manage here`);
+    }
+    return this.thin;
   }
 
   /** A directory at `path`; anything else there (a symlink planted in the store) is refused, never followed. */

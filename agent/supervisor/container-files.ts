@@ -1,6 +1,8 @@
 // Where a container's files live on the host, and their persistence:
 //   <state>/containers/<id>/spec.json     what the agent asked for (survives reboots)
 //   <state>/containers/<id>/upper, work   the writable layer of the rootfs
+//   <state>/containers/<id>/layer/{upper,work}  the same with rootfs_size: `layer` is where
+//                                         the init mounts the container's thin LV
 //   <state>/containers/<id>/logs/         container.log and its rotations
 //   <run>/containers/<id>/runtime.json    the live process (pid, start time) for adoption
 //   <run>/containers/<id>/rootfs          mount point (mounted only inside the container)
@@ -32,6 +34,10 @@ export class ContainerPaths {
   }
   get work(): string {
     return join(this.stateDir, 'work');
+  }
+  /** rootfs_size: mount point of the layer's LV (in the container's namespace only). */
+  get layer(): string {
+    return join(this.stateDir, 'layer');
   }
   get logs(): string {
     return join(this.stateDir, 'logs');

@@ -9,6 +9,7 @@ import type { Progress, ResourceHandler } from '../resources/registry.js';
 import { parseDuration } from '../runtime/durations.js';
 import { formatSize, tryParseSize } from '../runtime/sizes.js';
 import type { ContainerInfo, ContainerSpec } from './protocol.js';
+import { lvDevicePath, type ContainerVolumes, type RootfsVolume } from '../storage/container-volumes.js';
 import type { SupervisorClient } from './supervisor-client.js';
 
 type Obj = Record<string, unknown>;
@@ -27,7 +28,8 @@ function bytes(v: unknown, what: string): number | undefined {
 function rates(v: unknown, size: boolean, what: string): { path: string; rate: number }[] | undefined {
   const entries = Object.entries(obj(v));
   if (entries.length === 0) return undefined;
-  return entries.map(([path, r]) => ({ path, rate: size ? bytes(r, what)! : Number(r) }));
+  // A logical volume's id (`vg0/raw`) names its device.
+  return entries.map(([path, r]) => ({ path: lvDevicePath(path, what), rate: size ? bytes(r, what)! : Number(r) }));
 }
 
 /** The cgroup limits of a `resources` block, in bytes and numbers. */
@@ -90,7 +92,15 @@ function dnsName(address: string): string {
   return /^[^.]+\.([^.[]+)/.exec(address)?.[1] ?? address;
 }
 
-export function specOf(id: string, address: string, a: ResourceState): ContainerSpec {
+/** What an apply looked up on the host for the spec: the filesystems of mounted LVs, the rootfs LV. */
+export interface HostLookups {
+  readonly lvFilesystems: ReadonlyMap<string, { device: string; fsType: string; options: string[] }>;
+  readonly rootfsVolume?: RootfsVolume;
+}
+
+const NO_LOOKUPS: HostLookups = { lvFilesystems: new Map() };
+
+export function specOf(id: string, address: string, a: ResourceState, lookups: HostLookups = NO_LOOKUPS): ContainerSpec {
   const image = str(a['image']);
   if (!image) throw new AgentFailure('E_RPC_INVALID', `${address}: attribute "image" is missing`);
   const name = dnsName(address);
@@ -110,16 +120,17 @@ export function specOf(id: string, address: string, a: ResourceState): Container
     mounts: [
       ...list(a['mount']).map((m) => {
         const type = str(m['type']);
-        if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') {
-          throw new AgentFailure('E_UNSUPPORTED', `${address}: mounts of type ${JSON.stringify(type)} are not supported by this agent yet`);
+        const source = str(m['source']) ?? '';
+        const common = { target: str(m['target']) ?? '', readOnly: m['read_only'] === true, sizeBytes: 0 };
+        if (type === 'logical_volume') {
+          const fs = lookups.lvFilesystems.get(source);
+          if (!fs) throw new Error(`bug: the filesystem of ${source} was not looked up`);
+          return { type: 'logical_volume' as const, source: fs.device, fsType: fs.fsType, options: fs.options, ...common };
         }
-        return {
-          type: type as 'bind' | 'volume' | 'tmpfs',
-          source: str(m['source']) ?? '',
-          target: str(m['target']) ?? '',
-          readOnly: m['read_only'] === true,
-          sizeBytes: 0,
-        };
+        if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') {
+          throw new AgentFailure('E_UNSUPPORTED', `${address}: mounts of type ${JSON.stringify(type)} are not supported by this agent`);
+        }
+        return { type: type as 'bind' | 'volume' | 'tmpfs', source, ...common };
       }),
       ...list(a['tmpfs']).map((t) => ({
         type: 'tmpfs' as const,
@@ -129,7 +140,11 @@ export function specOf(id: string, address: string, a: ResourceState): Container
         sizeBytes: bytes(t['size'], 'tmpfs.size') ?? 0,
       })),
     ],
-    devices: list(a['device']).map((d) => ({ source: str(d['source']) ?? '', target: str(d['target']) ?? '', permissions: str(d['permissions']) ?? 'rwm' })),
+    devices: list(a['device']).map((d, i) => ({
+      source: lvDevicePath(str(d['source']) ?? '', `device[${i}].source`),
+      target: str(d['target']) ?? '',
+      permissions: str(d['permissions']) ?? 'rwm',
+    })),
     networkMode: str(a['network_mode']) ?? 'none',
     networks: list(a['network']).map((n) => ({
       bridge: str(n['id']) ?? '',
@@ -154,6 +169,7 @@ export function specOf(id: string, address: string, a: ResourceState): Container
     stopSignal: str(a['stop_signal']) ?? 'SIGTERM',
     stopTimeoutMs: parseDuration(str(a['stop_timeout']) ?? '10s') ?? 10_000,
     state: stateOf(a['state']),
+    ...(lookups.rootfsVolume ? { rootfsVolume: lookups.rootfsVolume } : {}),
   };
 }
 
@@ -186,6 +202,7 @@ export class ContainerResource implements ResourceHandler {
   constructor(
     private readonly supervisor: SupervisorClient,
     private readonly images: ImageUsers,
+    private readonly volumes: ContainerVolumes,
   ) {}
 
   async read(state: ResourceState): Promise<ResourceState | null> {
@@ -206,30 +223,55 @@ export class ContainerResource implements ResourceHandler {
     if (action === 'delete') {
       const id = str(prior?.['id']);
       if (id) await this.supervisor.call('container.delete', { id });
+      const pool = str(prior?.['rootfs_thin_pool']);
+      if (id && pool && prior?.['rootfs_size'] != null) await this.volumes.removeRootfs(id, pool);
       const image = str(prior?.['image']);
       if (id && image) await this.images.release(image, `container:${id}`);
       return null;
     }
-    if (action === 'create') {
-      const id = randomBytes(8).toString('hex');
-      const spec = specOf(id, address, planned!);
-      // The image is held for the container first: deleting the image resource then leaves it in place.
-      if (!(await this.images.acquire(spec.imageId, `container:${id}`))) {
-        throw new AgentFailure('E_IMAGE_MISSING', `${address}: image ${spec.imageId} is not on this host (apply its image resource first)`);
-      }
-      progress(`starting container ${id}`);
-      try {
-        return stateFrom(planned!, await this.supervisor.call('container.create', { spec }));
-      } catch (e) {
-        await this.images.release(spec.imageId, `container:${id}`);
-        throw e;
-      }
-    }
+    if (action === 'create') return this.create(planned!, progress, address);
     const id = str(prior?.['id']);
     if (!id) throw new AgentFailure('E_RPC_INVALID', 'prior.id: required for update');
-    const spec = specOf(id, address, planned!);
+    const spec = specOf(id, address, planned!, { lvFilesystems: await this.lvFilesystems(planned!) });
     const info = await this.supervisor.call('container.update', { id, limits: spec.limits, restart: spec.restart, state: spec.state });
     return stateFrom({ ...planned!, id }, info);
+  }
+
+  private async create(planned: ResourceState, progress: Progress, address: string): Promise<ResourceState> {
+    const id = randomBytes(8).toString('hex');
+    const lvFilesystems = await this.lvFilesystems(planned);
+    const imageId = str(planned['image']);
+    // The image is held for the container first: deleting the image resource then leaves it in place.
+    if (imageId && !(await this.images.acquire(imageId, `container:${id}`))) {
+      throw new AgentFailure('E_IMAGE_MISSING', `${address}: image ${imageId} is not on this host (apply its image resource first)`);
+    }
+    const quota = bytes(planned['rootfs_size'], 'rootfs_size');
+    const pool = str(planned['rootfs_thin_pool']);
+    if (quota !== undefined && !pool) throw new AgentFailure('E_RPC_INVALID', `${address}: rootfs_size needs rootfs_thin_pool`);
+    let rootfsVolume: RootfsVolume | undefined;
+    try {
+      if (quota !== undefined) {
+        progress(`creating its ${formatSize(quota)} rootfs volume in thin pool ${pool}`);
+        rootfsVolume = await this.volumes.createRootfs(id, pool!, quota);
+      }
+      const spec = specOf(id, address, planned, { lvFilesystems, ...(rootfsVolume ? { rootfsVolume } : {}) });
+      progress(`starting container ${id}`);
+      return stateFrom(planned, await this.supervisor.call('container.create', { spec }));
+    } catch (e) {
+      if (rootfsVolume) await this.volumes.removeRootfs(id, pool!).catch(() => undefined);
+      if (imageId) await this.images.release(imageId, `container:${id}`);
+      throw e;
+    }
+  }
+
+  /** The filesystems of the logical volumes the container mounts, by LV id. */
+  private async lvFilesystems(a: ResourceState): Promise<HostLookups['lvFilesystems']> {
+    const out = new Map<string, { device: string; fsType: string; options: string[] }>();
+    for (const [i, m] of list(a['mount']).entries()) {
+      const source = str(m['source']);
+      if (m['type'] === 'logical_volume' && source && !out.has(source)) out.set(source, await this.volumes.filesystemOf(source, `mount[${i}].source`));
+    }
+    return out;
   }
 
   async import(id: string): Promise<ResourceState | null> {

@@ -4,6 +4,8 @@
 // exec. Any failure undoes what was done and reports the stage and the reason.
 import { chmodSync, existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
+import { join } from 'node:path';
+import { mountArguments, volumeBackingOf } from '../storage/lv-mount.js';
 import { AgentFailure } from '../rpc/failure.js';
 import { DEFAULT_DEVICE_RULES, type DeviceRule } from '../runtime/cgroups/cgroup-manager.js';
 import {
@@ -100,11 +102,44 @@ function mountsFor(spec: ContainerSpec, paths: ContainerPaths, deps: SupervisorD
       out.push({ kind: 'tmpfs', target: m.target, sizeBytes: m.sizeBytes });
       continue;
     }
+    if (m.type === 'logical_volume') {
+      out.push(volumeMount(m.source, m.fsType ?? 'ext4', m.options ?? [], m.target, m.readOnly, spec.name));
+      continue;
+    }
     const source = m.type === 'volume' ? deps.volumePath(m.source) : m.source;
+    const backing = m.type === 'volume' ? volumeBackingOf(source) : undefined;
+    if (backing) {
+      out.push(volumeMount(backing.device, backing.fs_type, [], m.target, m.readOnly, spec.name));
+      continue;
+    }
     if (!existsSync(source)) throw new AgentFailure('E_MOUNT_SOURCE', `${spec.name}: mount source ${source} does not exist on this host`);
     out.push({ kind: 'bind', source: realpathSync(source), target: m.target, readOnly: m.readOnly });
   }
   return out;
+}
+
+/**
+ * A logical volume's filesystem for the container, mounted by its init. The host keeps no
+ * mount of it: a waiting init would hold a copy of that, and the volume would stay open
+ * after its containers are gone. A grow mounts it on the host for the moment it takes.
+ */
+function volumeMount(device: string, fsType: string, options: readonly string[], target: string, readOnly: boolean, name: string): MountSpec {
+  if (!existsSync(device)) throw new AgentFailure('E_MOUNT_SOURCE', `${name}: logical volume ${device} does not exist on this host (or is not active)`);
+  const { flags, data } = mountArguments(options);
+  return { kind: 'device', source: realpathSync(device), target, fsType, flags, data, readOnly };
+}
+
+/** The writable layer: on the container's thin LV with rootfs_size, else in its state directory. */
+function layerOf(spec: ContainerSpec, paths: ContainerPaths): Pick<InitConfig['rootfs'], 'upper' | 'work' | 'layer'> {
+  const v = spec.rootfsVolume;
+  if (!v) return { upper: paths.upper, work: paths.work, layer: null };
+  if (!existsSync(v.device))
+    throw new AgentFailure('E_MOUNT_SOURCE', `${spec.name}: its rootfs volume ${v.device} does not exist on this host (or is not active)`);
+  return {
+    upper: join(paths.layer, 'upper'),
+    work: join(paths.layer, 'work'),
+    layer: { device: realpathSync(v.device), fsType: v.fsType, dir: paths.layer },
+  };
 }
 
 export interface StartInput {
@@ -142,7 +177,7 @@ export async function startContainer({ spec, paths, deps, hostsFile, containerPi
   ensureFifos(paths);
   const config: InitConfig = {
     id: spec.id,
-    rootfs: { lower: image.layers, upper: paths.upper, work: paths.work, target: paths.rootfs, readOnly: spec.readOnlyRootfs },
+    rootfs: { lower: image.layers, ...layerOf(spec, paths), target: paths.rootfs, readOnly: spec.readOnlyRootfs },
     hostname: spec.hostname,
     netns: netnsFor(spec, containerPid),
     stdio: { stdout: paths.fifo('stdout'), stderr: paths.fifo('stderr') },
@@ -160,7 +195,7 @@ export async function startContainer({ spec, paths, deps, hostsFile, containerPi
   let attachments: Attachment[] = [];
   try {
     init.send({ type: 'config', config });
-    const setUp = (async () => {
+    const setUp = async () => {
       await deps.cgroups.create(spec.id);
       await deps.cgroups.set(spec.id, spec.limits);
       await deps.cgroups.setDevices(spec.id, deviceRules);
@@ -170,10 +205,12 @@ export async function startContainer({ spec, paths, deps, hostsFile, containerPi
       } else if (spec.networkMode === 'none') {
         await deps.networks.loopbackUp(init.hostPid);
       }
-    })();
+    };
     // Both run at once; the init's answer is read even when the setup failed, so its error (the
-    // more telling one) wins.
-    const [setupResult, mounted] = await Promise.allSettled([setUp, init.next()]);
+    // more telling one) wins. An init that mounts block devices does so before it joins the
+    // container's cgroup, whose device rules would refuse it the volumes' devices.
+    const mountsDevices = config.rootfs.layer !== null || config.mounts.some((m) => m.kind === 'device');
+    const [setupResult, mounted] = mountsDevices ? await initFirst(init.next(), setUp) : await Promise.allSettled([setUp(), init.next()]);
     if (mounted.status === 'rejected') throw mounted.reason;
     failOn(mounted.value, spec.name);
     if (setupResult.status === 'rejected') throw setupResult.reason;
@@ -193,6 +230,14 @@ export async function startContainer({ spec, paths, deps, hostsFile, containerPi
     await undoStart(spec.id, deps);
     throw e;
   }
+}
+
+/** The init's answer first, then the setup (not started when the init failed). */
+async function initFirst<T>(answer: Promise<T>, setUp: () => Promise<void>): Promise<[PromiseSettledResult<void>, PromiseSettledResult<T>]> {
+  const mounted = await Promise.allSettled([answer]);
+  if (mounted[0].status === 'rejected') return [{ status: 'fulfilled', value: undefined }, mounted[0]];
+  const [setupResult] = await Promise.allSettled([setUp()]);
+  return [setupResult, mounted[0]];
 }
 
 /** A file bind-mounted into the container, readable by its users whatever our umask. */

@@ -211,6 +211,23 @@ export class InitPool {
     }
   }
 
+  /**
+   * Replaces the waiting inits with new ones. A waiting init holds a copy of the host's
+   * mount table as it was when it started (until its container's pivot_root drops it), so
+   * a filesystem unmounted on the host since then stays mounted there: a volume being
+   * removed needs them gone.
+   */
+  async recycle(): Promise<void> {
+    const waiting = this.warm.splice(0);
+    this.fill();
+    for (const p of waiting) {
+      const init = await p.catch(() => undefined);
+      init?.closeChannel();
+      init?.kill();
+      await init?.exited;
+    }
+  }
+
   /** Kills the waiting inits (supervisor exit). */
   async drain(): Promise<void> {
     clearTimeout(this.expiry);

@@ -63,14 +63,19 @@ export const containerSpec = z.object({
   readOnlyRootfs: z.boolean(),
   mounts: z.array(
     z.object({
-      type: z.enum(['bind', 'volume', 'tmpfs']),
-      /** Host path (bind, volume resolved); empty for tmpfs. */
+      type: z.enum(['bind', 'volume', 'tmpfs', 'logical_volume']),
+      /** Host path (bind), volume id, device path (logical_volume: `/dev/vg0/data`); empty for tmpfs. */
       source: z.string(),
       target: z.string(),
       readOnly: z.boolean(),
       sizeBytes: z.number().int().nonnegative(),
+      /** logical_volume: its filesystem and the volume's mount options. */
+      fsType: z.string().exactOptional(),
+      options: z.array(z.string()).exactOptional(),
     }),
   ),
+  /** `rootfs_size`: the writable layer lives on this thin LV's filesystem (absent: on the host's disk). */
+  rootfsVolume: z.object({ device: z.string(), fsType: z.string() }).exactOptional(),
   devices: z.array(z.object({ source: z.string(), target: z.string(), permissions: z.string() })),
   networkMode: z.string(),
   networks: z.array(z.object({ bridge: z.string(), ip: z.string().nullable(), aliases: z.array(z.string()) })),
@@ -107,6 +112,8 @@ export type ContainerInfo = z.infer<typeof containerInfo>;
 export const supervisorMethods = {
   ping: { params: z.object({}), result: z.object({ pid: z.number().int(), version: z.string() }) },
   prewarm: { params: z.object({ count: z.number().int().nonnegative() }), result: z.object({}) },
+  /** Replace the waiting container inits (they hold copies of the host's mounts: a volume's, being removed). */
+  'inits.recycle': { params: z.object({}), result: z.object({}) },
   'container.create': { params: z.object({ spec: containerSpec }), result: containerInfo },
   'container.update': {
     params: z.object({ id: z.string(), limits: limitsSchema, restart: restartSchema, state: desiredState }),

@@ -4,6 +4,7 @@
 // next call. A new supervisor adopts the containers that kept running.
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
@@ -50,6 +51,12 @@ export class SupervisorClient {
 
   async call<M extends Method>(method: M, params: Params<M>, onProgress?: (message: string, data?: unknown) => void): Promise<Result<M>> {
     return this.send(await this.ensureConnected(), method, params, onProgress);
+  }
+
+  /** Calls the supervisor only when one is running (never starts one); undefined otherwise. */
+  async callIfRunning<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined> {
+    if (!(this.socket && !this.socket.destroyed) && !existsSync(supervisorSocket(this.runDir))) return undefined;
+    return this.call(method, params);
   }
 
   close(): void {

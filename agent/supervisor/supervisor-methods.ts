@@ -12,6 +12,10 @@ export function supervisorImpls(supervisor: Supervisor, deps: SupervisorDeps): I
       deps.inits.prewarm(p.count);
       return {};
     },
+    'inits.recycle': async () => {
+      await deps.inits.recycle();
+      return {};
+    },
     'container.create': (p) => supervisor.create(p.spec),
     'container.update': (p) => supervisor.update(p.id, p.limits, p.restart, p.state),
     'container.delete': async (p) => {

@@ -1,10 +1,12 @@
 // Human rendering of a plan, as the SPEC shows: one block per changed resource,
 // attributes sorted and flattened to paths (`resources.memory`), unchanged ones
 // summarised, `# forces replacement` on the attributes that force it, a totals line.
+// Providers may add a note after a value (`size = "50%VG" (2.0 GiB)`).
 import { parseResourceInstanceAddr } from '../../plan-engine/addresses.js';
 import { actionSymbol } from '../../plan-engine/plan/action.js';
 import { countChanges, type Change, type Drift, type Plan } from '../../plan-engine/plan/model.js';
 import { isObject, isUnknown, isWithinPath, valuesEqual, type Value, type ValueObject } from '../../plan-engine/values.js';
+import { providerFor } from '../../providers/registry.js';
 import type { Style } from './style.js';
 
 const SENSITIVE = '(sensitive value)';
@@ -88,25 +90,31 @@ export function renderChange(c: Change, style: Style): string {
   const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
   const shown = paths.filter((p) => (c.action === 'create' ? after.get(p) !== null : c.action === 'delete' || !valuesEqual(before.get(p), after.get(p))));
   const width = Math.max(0, ...shown.map((p) => p.length));
+  const notesOf = (state: ValueObject | null) => (state ? (providerFor(c.type)?.valueNotes?.(state) ?? {}) : {});
+  const beforeNotes = notesOf(c.before);
+  const afterNotes = notesOf(c.after);
   let hidden = 0;
   for (const p of paths) {
     const b = before.get(p);
     const a = after.get(p);
     const sens = isSensitive(p, c.sensitivePaths);
     const top = p.split(/[.[]/)[0]!;
-    const forces = c.replacePaths.includes(top) ? style.red(' # forces replacement') : '';
+    // Replacement paths are top-level attributes, or nested ones (`filesystem.type`).
+    const forces = c.replacePaths.some((r) => r === top || isWithinPath(p, r)) ? style.red(' # forces replacement') : '';
     const name = p.padEnd(width);
+    const was = formatValue(b, sens) + (!sens && beforeNotes[p] ? ` (${beforeNotes[p]})` : '');
+    const now = formatValue(a, sens) + (!sens && afterNotes[p] ? ` (${afterNotes[p]})` : '');
     if (c.action === 'create') {
       // As Terraform: a new object's unset (null) attributes are not worth a line.
       if (a === null || a === undefined) continue;
-      lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}`);
-    } else if (c.action === 'delete') lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}`);
+      lines.push(`      ${style.green('+')} ${name} = ${now}`);
+    } else if (c.action === 'delete') lines.push(`      ${style.red('-')} ${name} = ${was}`);
     else if (b === undefined || b === null) {
       if (a === undefined || a === null) hidden++;
-      else lines.push(`      ${style.green('+')} ${name} = ${formatValue(a, sens)}${forces}`);
-    } else if (a === undefined) lines.push(`      ${style.red('-')} ${name} = ${formatValue(b, sens)}${forces}`);
+      else lines.push(`      ${style.green('+')} ${name} = ${now}${forces}`);
+    } else if (a === undefined) lines.push(`      ${style.red('-')} ${name} = ${was}${forces}`);
     else if (valuesEqual(a, b)) hidden++;
-    else lines.push(`      ${style.yellow('~')} ${name} = ${formatValue(b, sens)} -> ${formatValue(a, sens)}${forces}`);
+    else lines.push(`      ${style.yellow('~')} ${name} = ${was} -> ${now}${forces}`);
   }
   if (hidden) lines.push(style.dim(`        # (${hidden} unchanged attribute${hidden === 1 ? '' : 's'} hidden)`));
   lines.push('    }');

@@ -14,6 +14,11 @@ export const hostSchema = z.strictObject({
   jump_host: z.unknown().optional(),
   sudo: z.boolean().optional(),
   allow_privileged: z.boolean().optional(),
+  /** The thin pool (`VG/POOL`) that holds containers' rootfs volumes (`rootfs_size`) unless a container names its own. */
+  rootfs_thin_pool: z
+    .string()
+    .regex(/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*\/[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/, { message: 'must be a thin pool id such as "vg0/pool0"' })
+    .optional(),
   /** How long the agent stays on the host after a run to serve the next ones ("0s": it exits with the run). */
   agent_idle_timeout: z
     .string()

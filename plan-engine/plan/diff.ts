@@ -1,15 +1,17 @@
 // Diffs one resource instance: recorded (refreshed) state against the provider's
 // planned state for the configuration, into a Change with an Action and a Reason.
 import type { ResourceDecl } from '../config/model.js';
-import type { Diagnostics } from '../diagnostics.js';
+import { redactValues, type Diagnostics } from '../diagnostics.js';
 import { evaluate } from '../expressions/index.js';
 import type { InstanceKey } from '../addresses.js';
-import type { ResourceProvider } from '../../providers/provider.js';
+import type { PlanContext, ResourceProvider } from '../../providers/provider.js';
+import type { HostStorage } from '../../providers/storage-model.js';
 import type { ResourceInstanceState } from '../../state/model.js';
-import { cloneValue, isObject, isUnknown, isWithinPath, valuesEqual, type ValueObject } from '../values.js';
+import { cloneValue, getPath, isObject, isUnknown, isWithinPath, valuesEqual, type ValueObject } from '../values.js';
 import type { Action, Reason } from './action.js';
 import type { EvalContext } from './eval-context.js';
 import type { Change } from './model.js';
+import { rangeOf } from './schema-issues.js';
 
 export interface DiffInput {
   readonly provider: ResourceProvider;
@@ -24,11 +26,22 @@ export interface DiffInput {
   readonly dependencies: readonly string[];
   readonly ctx: EvalContext;
   readonly diags: Diagnostics;
+  /** The evaluated host block, for providers whose plan depends on host settings. */
+  readonly hostSettings?: Readonly<Record<string, unknown>>;
+  /** The host's storage, when the plan read it (storage types). */
+  readonly storage?: HostStorage;
 }
 
 export function diffInstance(d: DiffInput): Change {
   const { provider, prior } = d;
-  const pctx = { address: d.address, name: d.decl.addr.name, instanceKey: d.instanceKey, host: d.host };
+  const pctx: PlanContext = {
+    address: d.address,
+    name: d.decl.addr.name,
+    instanceKey: d.instanceKey,
+    host: d.host,
+    ...(d.hostSettings ? { hostSettings: d.hostSettings } : {}),
+    ...(d.storage ? { storage: d.storage } : {}),
+  };
   const before = prior ? (prior.attributes as ValueObject) : null;
   // ignore_changes keeps the recorded values of the named configuration attributes.
   const config = applyIgnoreChanges(d.decl, d.config, before);
@@ -56,7 +69,7 @@ export function diffInstance(d: DiffInput): Change {
     reason = 'cannot-update';
     replacePaths = ['host'];
   } else {
-    replacePaths = changed.filter((k) => !provider.updatable.includes(k));
+    replacePaths = [...changed.filter((k) => !provider.updatable.includes(k)), ...nestedReplacePaths(before, after, provider)];
     if (replacePaths.length) reason = 'cannot-update';
   }
   if (reason) {
@@ -74,7 +87,31 @@ export function diffInstance(d: DiffInput): Change {
     return { ...base, action, reason, before, after, replacePaths };
   }
   if (changed.length === 0) return { ...base, action: 'no-op', before, after: before, replacePaths: [] };
+  checkChange(d, before, after, pctx);
   return { ...base, action: 'update', before, after, replacePaths: [] };
+}
+
+/** Nested paths (provider.replaceOnChange) whose value changed, appeared or disappeared. */
+function nestedReplacePaths(before: ValueObject, after: ValueObject, provider: ResourceProvider): string[] {
+  return (provider.replaceOnChange ?? []).filter((p) => {
+    const path = p.split('.');
+    return !valuesEqual(getPath(before, path) ?? null, getPath(after, path) ?? null);
+  });
+}
+
+/** provider.checkChange on an in-place update: its errors stop the plan, at the attribute's line. */
+function checkChange(d: DiffInput, before: ValueObject, after: ValueObject, pctx: PlanContext): void {
+  for (const p of d.provider.checkChange?.(before, after, pctx) ?? []) {
+    const found = {
+      severity: p.severity ?? ('error' as const),
+      code: p.code,
+      summary: p.summary,
+      ...(p.detail ? { detail: p.detail } : {}),
+      address: d.address,
+      range: rangeOf(d.decl.body, p.path) ?? d.decl.range,
+    };
+    d.diags.add(d.configSensitive.length ? redactValues(found) : found);
+  }
 }
 
 function sensitivePaths(fromConfig: readonly string[], provider: ResourceProvider): string[] {
@@ -92,6 +129,8 @@ export function changedAttributes(before: ValueObject, after: ValueObject, provi
   for (const k of keys) {
     const a = after[k];
     if (isUnknown(a) && provider.computed.includes(k)) continue;
+    // Observed attributes follow the host (a group's free space): never a change by themselves.
+    if (provider.observed?.includes(k)) continue;
     if (!valuesEqual(before[k] ?? null, a ?? null)) out.push(k);
   }
   return out.sort();

@@ -5,10 +5,12 @@
 //   1. graph of declarations, cycle check
 //   2. variables; locals and hosts that need no resource (pass 1)
 //   3. moved blocks applied to a copy of the state
-//   4. refresh: one batched read per host, drift recorded
+//   4. refresh: one batched read per host, drift recorded; alongside, the storage
+//      inventory of each host with storage resources (LVM), when refreshing
 //   5. resources and the remaining locals/outputs in topological order (pass 2):
 //      expand count/for_each, evaluate, validate, provider.plan, diff
-//   6. orphans (in state, not in config) deleted; prevent_destroy checked
+//   6. orphans (in state, not in config) deleted; prevent_destroy checked; the
+//      storage checks (capacity, over-commit, what must exist) per host
 import { parseResourceInstanceAddr, ResourceAddr, type InstanceKey } from '../addresses.js';
 import type { Config, ResourceDecl } from '../config/model.js';
 import { Diagnostics, type Diagnostic } from '../diagnostics.js';
@@ -33,6 +35,9 @@ import { evaluateVariables, type InputValue } from '../variables.js';
 import { evaluateHost, hostInstances } from './hosts.js';
 import type { PlanContext } from '../../providers/provider.js';
 import { outputUses } from './output-dependencies.js';
+import type { HostStorage } from '../../providers/storage-model.js';
+import { checkStoragePlan } from './storage-check.js';
+import { StorageInventories } from './storage-inventory.js';
 
 export interface PlanOptions {
   readonly mode: PlanMode;
@@ -91,6 +96,12 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
 
   let drift: Drift[] = [];
   const unreachable = options.tolerateUnreachableHosts ? new Map<string, AgentError>() : undefined;
+  // Storage inventories are read while refreshing; without refresh, storage plans without them.
+  const storage =
+    options.refresh && !options.validateOnly && sessions && options.mode === 'normal' && !diags.hasErrors()
+      ? new StorageInventories(sessions, ctx, diags, unreachable)
+      : undefined;
+  storage?.prefetch(storageHosts(config, ctx));
   if (options.refresh && !options.validateOnly && sessions && state.resources.length > 0 && !diags.hasErrors()) {
     drift = await refreshState(state, ctx, sessions, diags, unreachable);
     // Without knowing what the hosts have, a plan would be wrong.
@@ -123,7 +134,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
       const decl = config.resources.get(node)!;
       const inTarget = !targetSet || targetSet.has(node);
       const deps = [...resourceDependencies(graph, node, depCache)];
-      planResource(decl, ctx, recorded.get(node) ?? [], inTarget, replaceSet, deps, changes, planned, diags, movedFrom);
+      await planResource(decl, ctx, recorded.get(node) ?? [], inTarget, replaceSet, deps, changes, planned, diags, movedFrom, storage);
     }
     // Annotate: objects re-addressed by moved blocks, objects re-created because they vanished.
     const deleted = new Set(drift.filter((d) => d.kind === 'deleted').map((d) => d.address));
@@ -142,6 +153,7 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     planDeletes(state, options.mode, targetSet, planned, changes);
   }
   checkPreventDestroy(config, changes, ctx, diags);
+  if (storage && options.mode === 'normal') checkStoragePlan(changes, await storage.models(), config, diags);
 
   const outputs = options.mode === 'destroy' ? destroyedOutputs(config, state, targetSet) : planOutputs(config, ctx, state, diags, targetSet);
   changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -242,7 +254,7 @@ function registerInstance(ctx: EvalContext, type: string, name: string, key: Ins
   }
 }
 
-function planResource(
+async function planResource(
   decl: ResourceDecl,
   ctx: EvalContext,
   recorded: readonly ResourceInstanceState[],
@@ -253,7 +265,8 @@ function planResource(
   planned: Set<string>,
   diags: Diagnostics,
   movedFrom: Map<string, string>,
-): void {
+  storage: StorageInventories | undefined,
+): Promise<void> {
   const address = decl.addr.key;
   const provider = providerFor(decl.addr.type);
   if (!provider) {
@@ -289,7 +302,9 @@ function planResource(
     checkSchema(provider.schema, body.value, decl.body, decl.range, addr.key, diags, body.sensitivePaths);
     checkIgnoreChanges(decl, provider, addr.key, diags);
     if (diags.items.length > before && diags.items.slice(before).some((d) => d.severity === 'error')) continue;
-    for (const d of provider.check?.(body.value, planContext(addr.key, decl, inst.key, host, ctx)) ?? []) {
+    const hostStorage = storage && host !== undefined && usesStorage(provider, body.value) ? await storage.model(host) : undefined;
+    const pctx = planContext(addr.key, decl, inst.key, host, ctx, hostStorage);
+    for (const d of provider.check?.(body.value, pctx) ?? []) {
       const found: Diagnostic = {
         severity: d.severity ?? 'error',
         code: d.code,
@@ -316,8 +331,12 @@ function planResource(
       dependencies: depInstances,
       ctx,
       diags,
+      ...(pctx.hostSettings ? { hostSettings: pctx.hostSettings } : {}),
+      ...(hostStorage ? { storage: hostStorage } : {}),
     });
     changes.push(change);
+    // What later storage resources on this host see of it ("50%VG" of a group created here).
+    if (hostStorage && provider.storage) hostStorage.record(change.address, change.after ? provider.storage.describe(change.after, hostStorage) : undefined);
     expanded.instances.set(inst.key ?? '', (change.after ?? change.before ?? {}) as ValueObject);
     expanded.sensitivePaths.set(inst.key ?? '', change.sensitivePaths);
   }
@@ -373,9 +392,40 @@ function hostSettings(ctx: EvalContext, host: string): ValueObject | undefined {
   return hosts.get(host);
 }
 
-function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined, ctx: EvalContext): PlanContext {
+function planContext(address: string, decl: ResourceDecl, key: InstanceKey, host: string | undefined, ctx: EvalContext, storage?: HostStorage): PlanContext {
   const settings = host === undefined ? undefined : hostSettings(ctx, host);
-  return { address, name: decl.addr.name, instanceKey: key, host: host ?? '', ...(settings ? { hostSettings: settings } : {}) };
+  return {
+    address,
+    name: decl.addr.name,
+    instanceKey: key,
+    host: host ?? '',
+    ...(settings ? { hostSettings: settings } : {}),
+    ...(storage ? { storage } : {}),
+  };
+}
+
+/** Whether a resource with this configuration uses the host's storage (LVM). */
+function usesStorage(provider: ResourceProvider, config: ValueObject): boolean {
+  if (!provider.storage) return false;
+  const when = provider.storage.when;
+  return !when || when.some((a) => config[a] !== undefined && config[a] !== null);
+}
+
+/**
+ * Hosts whose storage inventory the plan will need, as far as they are known before
+ * resources are planned: those of storage resources whose host needs no count.index or
+ * each (the others' are read when planning reaches them).
+ */
+function storageHosts(config: Config, ctx: EvalContext): Set<string> {
+  const out = new Set<string>();
+  for (const decl of config.resources.values()) {
+    const hooks = providerFor(decl.addr.type)?.storage;
+    if (!hooks || (hooks.when && !hooks.when.some((a) => decl.body.attributes.has(a)))) continue;
+    const quiet = new Diagnostics();
+    const host = instanceHost(decl, ctx.scope(), decl.addr.key, ctx, quiet);
+    if (host !== undefined && !quiet.hasErrors()) out.add(host);
+  }
+  return out;
 }
 
 /** Instance addresses of a resource as currently expanded (`network.a[0]`, `network.a[1]`). */

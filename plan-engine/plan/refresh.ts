@@ -1,6 +1,7 @@
 // Refresh: ask each host's agent what really exists, in one batched request per host,
 // hosts in parallel. Objects gone or changed outside tsinfra are recorded as drift and
-// the state copy is updated, so that the diff plans them back.
+// the state copy is updated, so that the diff plans them back. A provider's observed
+// attributes (a volume group's free space) are updated silently: they are no drift.
 import type { Diagnostics } from '../diagnostics.js';
 import type { State } from '../../state/model.js';
 import { providerFor } from '../../providers/registry.js';
@@ -61,7 +62,9 @@ export async function refreshState(
             drift.push({ address: r.address, kind: 'deleted', before, after: null, sensitivePaths: r.sensitivePaths });
             gone.add(indexes[j]!);
           } else if (!valuesEqual(before, now)) {
-            drift.push({ address: r.address, kind: 'changed', before, after: now, sensitivePaths: r.sensitivePaths });
+            const seenBefore = withObserved(before, now, providerFor(r.type)?.observed ?? []);
+            if (!valuesEqual(seenBefore, now))
+              drift.push({ address: r.address, kind: 'changed', before: seenBefore, after: now, sensitivePaths: r.sensitivePaths });
             r.attributes = now;
           }
         });
@@ -85,4 +88,15 @@ export async function refreshState(
   await Promise.all(Array.from({ length: Math.min(sessions.parallelism, hosts.length) }, worker));
   state.resources = state.resources.filter((_, i) => !gone.has(i));
   return drift.sort((a, b) => (a.address < b.address ? -1 : 1));
+}
+
+/** `before` with the observed attributes as they are `now`: what is left differing is drift. */
+function withObserved(before: ValueObject, now: ValueObject, observed: readonly string[]): ValueObject {
+  if (!observed.length) return before;
+  const out: ValueObject = { ...before };
+  for (const k of observed) {
+    if (k in now) out[k] = now[k]!;
+    else delete out[k];
+  }
+  return out;
 }

@@ -1,12 +1,15 @@
 // During apply, a change planned with unknown values (an ID another resource gets when
 // it is created) is evaluated again once its dependencies are applied, so the agent
-// receives only known values.
+// receives only known values. No host is asked anything here: what only the plan could
+// resolve (an LV size of "50%VG", from the host's storage inventory) comes from the
+// change as planned, which the provider gets as `planned`.
 import { Diagnostics } from '../diagnostics.js';
 import type { Config } from '../config/model.js';
 import { providerFor } from '../../providers/registry.js';
 import type { ValueObject } from '../values.js';
 import type { EvalContext } from './eval-context.js';
 import { evaluateBody, expand } from './evaluate-block.js';
+import { hostInstances } from './hosts.js';
 import type { Change } from './model.js';
 
 export function replanInstance(config: Config, ctx: EvalContext, change: Change, diags: Diagnostics): ValueObject | undefined {
@@ -21,5 +24,13 @@ export function replanInstance(config: Config, ctx: EvalContext, change: Change,
   diags.append(local.items);
   if (local.hasErrors()) return undefined;
   const prior = change.action === 'update' ? change.before : null;
-  return provider.plan(body.value, prior, { address: change.address, name: change.name, instanceKey: change.index, host: change.host });
+  const hostSettings = hostInstances(ctx).get(change.host);
+  return provider.plan(body.value, prior, {
+    address: change.address,
+    name: change.name,
+    instanceKey: change.index,
+    host: change.host,
+    ...(hostSettings ? { hostSettings } : {}),
+    ...(change.after ? { planned: change.after } : {}),
+  });
 }

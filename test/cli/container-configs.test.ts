@@ -78,7 +78,7 @@ const EXPECTED: { code: string; line: number; address: string; says: RegExp }[] 
   { code: 'E_INVALID_VALUE', line: 20, address: 'container.web', says: /mount\[1\]\.target.*absolute path/ },
   { code: 'E_INVALID_VALUE', line: 31, address: 'container.web', says: /stop_timeout.*duration/ },
   { code: 'E_INVALID_SIZE', line: 37, address: 'container.db', says: /resources\.memory.*512K/ },
-  { code: 'E_UNSUPPORTED', line: 50, address: 'volume.cache', says: /LVM/ },
+  { code: 'E_MISSING_ATTRIBUTE', line: 49, address: 'volume.cache', says: /thin-pool volume needs a size/ },
   { code: 'E_INVALID_VALUE', line: 54, address: 'volume.bad', says: /name/ },
 ];
 

@@ -155,7 +155,9 @@ describe('container schema and checks', () => {
     await refused(mount('    type = "bind"\n    target = "/www"'), 'E_MISSING_ATTRIBUTE', /needs a source/);
     await refused(mount('    type = "volume"\n    source = "../cache"\n    target = "/cache"'), 'E_INVALID_MOUNT', /not a volume id/);
     await refused(mount('    type = "tmpfs"\n    source = "/x"\n    target = "/t"'), 'E_INVALID_MOUNT', /takes no source/);
-    await refused(mount('    type = "logical_volume"\n    source = "vg/data"\n    target = "/data"'), 'E_UNSUPPORTED', /LVM/);
+    await refused(mount('    type = "logical_volume"\n    source = "data"\n    target = "/data"'), 'E_INVALID_MOUNT', /not a logical volume id/);
+    await refused(mount('    type = "logical_volume"\n    source = "vg0/../x"\n    target = "/data"'), 'E_INVALID_MOUNT', /not a logical volume id/);
+    await refused(mount('    type = "logical_volume"\n    target = "/data"'), 'E_MISSING_ATTRIBUTE', /needs a source/);
     await refused(mount('    type = "nfs"\n    source = "/x"\n    target = "/t"'), 'E_INVALID_VALUE', /"bind", "volume", "tmpfs", "logical_volume"/);
     await refused(mount('    type = "tmpfs"\n    target = "/"'), 'E_INVALID_MOUNT', /root/);
     await refused(
@@ -173,13 +175,24 @@ describe('container schema and checks', () => {
     await refused(device('    source = "/dev/vdb"\n    target = "/dev/sde"\n    permissions = "rwx"'), 'E_INVALID_VALUE', /r, w and m/);
     await refused(device('    source = "/dev/vdb"\n    target = "/dev/sde"\n    permissions = "rr"'), 'E_INVALID_VALUE', /each at most once/);
     await refused(device('    source = "vdb"\n    target = "/dev/sde"'), 'E_INVALID_VALUE', /under \/dev\//);
-    await refused(device('    source = "vg/raw"\n    target = "/dev/sde"'), 'E_UNSUPPORTED', /LVM/);
+    await refused(device('    source = "vg/../raw"\n    target = "/dev/sde"'), 'E_INVALID_VALUE', /logical volume id/);
+    await accepted(device('    source = "vg0/raw"\n    target = "/dev/sde"'));
     await refused(device('    source = "/dev/vdb"\n    target = "/sde"'), 'E_INVALID_VALUE', /target must be under \/dev\//);
     await accepted(device('    source = "/dev/vdb"\n    target = "/dev/sde"\n    permissions = "rw"'));
   });
 
-  test('rootfs_size is refused until thin volumes exist', async () => {
-    await refused(`${IMAGE}\n  rootfs_size = "10G"`, 'E_UNSUPPORTED', /rootfs_size/);
+  test('rootfs_size needs a thin pool, from the container or its host', async () => {
+    await refused(`${IMAGE}\n  rootfs_size = "10G"`, 'E_NO_THIN_POOL', /host\.local has none configured[\s\S]*rootfs_thin_pool = thin_pool\.NAME\.id/);
+    await refused(`${IMAGE}\n  rootfs_size = "4M"\n  rootfs_thin_pool = "vg0/pool"`, 'E_INVALID_VALUE', /at least 16M/);
+    await refused(`${IMAGE}\n  rootfs_size = "1G"\n  rootfs_thin_pool = "pool"`, 'E_INVALID_VALUE', /not a thin pool id/);
+    await refused(`${IMAGE}\n  rootfs_thin_pool = "vg0/pool"`, 'E_INVALID_VALUE', /only with rootfs_size/);
+    const planned = await accepted(`${IMAGE}\n  rootfs_size = "64M"\n  rootfs_thin_pool = "vg0/pool"`);
+    assert.equal(planned['rootfs_size'], '64M');
+    assert.equal(planned['rootfs_thin_pool'], 'vg0/pool');
+    const ctx: PlanContext = { address: 'container.web', name: 'web', instanceKey: undefined, host: 'host.lab', hostSettings: { rootfs_thin_pool: 'vg1/p' } };
+    assert.deepEqual(containerProvider.check!({ image: 'x', rootfs_size: '1G' }, ctx), []);
+    assert.equal(containerProvider.plan({ image: 'x', rootfs_size: '1G' }, null, ctx)['rootfs_thin_pool'], 'vg1/p');
+    assert.equal(containerProvider.plan({ image: 'x' }, null, ctx)['rootfs_thin_pool'], null, 'no pool without a quota');
   });
 
   test('values not known until apply are not judged', () => {
@@ -212,6 +225,7 @@ describe('container plan', () => {
       extra_hosts: null,
       localtime: false,
       rootfs_size: null,
+      rootfs_thin_pool: null,
       read_only_rootfs: false,
       state: 'running',
       status: 'running',

@@ -12,9 +12,10 @@ import { diffInstance } from '../../plan-engine/plan/diff.js';
 import { EvalContext } from '../../plan-engine/plan/eval-context.js';
 import { evaluateBody } from '../../plan-engine/plan/evaluate-block.js';
 import type { Change } from '../../plan-engine/plan/model.js';
-import { checkSchema } from '../../plan-engine/plan/schema-issues.js';
+import { checkSchema, rangeOf } from '../../plan-engine/plan/schema-issues.js';
 import type { ValueObject } from '../../plan-engine/values.js';
 import type { PlanContext, ResourceProvider } from '../../providers/provider.js';
+import type { HostStorage } from '../../providers/storage-model.js';
 
 export async function loadHcl(text: string): Promise<Config> {
   const dir = await mkdtemp(join(tmpdir(), 'tsit-provider-'));
@@ -33,12 +34,23 @@ export interface Planned {
   readonly change?: Change;
 }
 
+export interface PlanOneOptions {
+  /** The host's storage model, as a plan with refresh gives it to storage types. */
+  readonly storage?: HostStorage;
+}
+
 /**
  * Plans resource `address` of `hcl` with `provider` against `prior` (null: not in
- * state). Diagnostics carry ranges as the planner gives them (schema issues); check()
- * paths are kept in the detail-less form `path: summary` for assertions.
+ * state). Diagnostics carry ranges as the planner gives them (schema issues, and
+ * check() and checkChange() at their attribute's line).
  */
-export async function planOne(provider: ResourceProvider, hcl: string, address: string, prior: ValueObject | null = null): Promise<Planned> {
+export async function planOne(
+  provider: ResourceProvider,
+  hcl: string,
+  address: string,
+  prior: ValueObject | null = null,
+  options: PlanOneOptions = {},
+): Promise<Planned> {
   const config = await loadHcl(hcl);
   const decl = config.resources.get(address);
   if (!decl) throw new Error(`no ${address} in the configuration`);
@@ -48,9 +60,16 @@ export async function planOne(provider: ResourceProvider, hcl: string, address: 
   if (diags.hasErrors()) return { diagnostics: diags.items };
   checkSchema(provider.schema, body.value, decl.body, decl.range, address, diags);
   if (diags.hasErrors()) return { diagnostics: diags.items };
-  const pctx: PlanContext = { address, name: decl.addr.name, instanceKey: undefined, host: 'host.local' };
+  const pctx: PlanContext = {
+    address,
+    name: decl.addr.name,
+    instanceKey: undefined,
+    host: 'host.local',
+    ...(options.storage ? { storage: options.storage } : {}),
+  };
   for (const d of provider.check?.(body.value, pctx) ?? []) {
-    diags.add({ severity: d.severity ?? 'error', code: d.code, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), address });
+    const range = rangeOf(decl.body, d.path) ?? decl.range;
+    diags.add({ severity: d.severity ?? 'error', code: d.code, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), address, range });
   }
   if (diags.hasErrors()) return { diagnostics: diags.items };
   const change = diffInstance({
@@ -68,6 +87,7 @@ export async function planOne(provider: ResourceProvider, hcl: string, address: 
     dependencies: [],
     ctx,
     diags,
+    ...(options.storage ? { storage: options.storage } : {}),
   });
   return { diagnostics: diags.items, change };
 }

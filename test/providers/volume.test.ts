@@ -1,5 +1,6 @@
-// The volume provider: name defaults and checks, thin pools and sizes refused for now,
-// the id known at plan time, nothing updatable.
+// The volume provider: name defaults and checks, thin-pool volumes (a size required, the
+// pool id checked) and size quotas refused for directories, the id known at plan time,
+// nothing updatable.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { volumeProvider } from '../../providers/volume.js';
@@ -27,13 +28,31 @@ describe('volume provider', () => {
     assert.match(r.diagnostics[0]!.summary, /name/);
   });
 
-  test('thin pools and size quotas are refused until LVM support', async () => {
-    const thin = await plan('  thin_pool = "vg/pool"\n  size = "1G"');
+  test('a thin-pool volume needs a size and a VG/POOL id; directories take no size quota', async () => {
+    const thin = await plan('  thin_pool = "vg/pool"\n  size = "1024M"');
+    assert.deepEqual(thin.diagnostics, []);
+    assert.equal(thin.change!.after!['thin_pool'], 'vg/pool');
+    assert.equal(thin.change!.after!['size'], '1G');
+    assert.equal(thin.change!.after!['id'], 'cache');
+    const unsized = await plan('  thin_pool = "vg/pool"');
     assert.deepEqual(
-      thin.diagnostics.map((d) => d.code),
-      ['E_UNSUPPORTED'],
+      unsized.diagnostics.map((d) => d.code),
+      ['E_MISSING_ATTRIBUTE'],
     );
-    assert.match(thin.diagnostics[0]!.summary, /thin-pool volumes come with LVM support/);
+    const badPool = await plan('  thin_pool = "vg/pool/x"\n  size = "1G"');
+    assert.equal(badPool.diagnostics[0]?.code, 'E_INVALID_VALUE');
+    assert.equal(badPool.diagnostics[0]!.range?.start.line, 7);
+    const described = volumeProvider.storage!.describe(thin.change!.after!, undefined);
+    assert.deepEqual(described, {
+      kind: 'volume',
+      id: 'vg/tsi-vol-cache',
+      thin: true,
+      pool: 'vg/pool',
+      sizeBytes: 1024 * 1024 * 1024,
+      sizePath: ['size'],
+      requires: [{ kind: 'pool', id: 'vg/pool', path: ['thin_pool'] }],
+    });
+    assert.equal(volumeProvider.storage!.describe({ name: 'cache', size: null, thin_pool: null, id: 'cache', path: '/x' }, undefined), undefined);
     const sized = await plan('  size = "1G"');
     assert.deepEqual(
       sized.diagnostics.map((d) => d.code),

@@ -20,7 +20,25 @@ export const tmpfsMount = z.object({
   mode: z.number().int().optional(),
 });
 
-export const mountSpec = z.discriminatedUnion('kind', [bindMount, tmpfsMount]);
+/**
+ * A block device's filesystem (a logical volume), mounted by the init itself: a mount the
+ * supervisor made after this warm init unshared its namespace would not be visible here.
+ * The kernel shares the superblock with the host's staging mount of the same device, so a
+ * filesystem grown there is grown here.
+ */
+export const deviceMount = z.object({
+  kind: z.literal('device'),
+  /** The device node on the host (`/dev/dm-3`): mounted before pivot_root, then moved onto the target. */
+  source: z.string(),
+  target: z.string(),
+  fsType: z.string(),
+  /** mount(2) flags and filesystem data, from the volume's mount options. */
+  flags: z.number().int().nonnegative(),
+  data: z.string().nullable(),
+  readOnly: z.boolean(),
+});
+
+export const mountSpec = z.discriminatedUnion('kind', [bindMount, tmpfsMount, deviceMount]);
 export type MountSpec = z.infer<typeof mountSpec>;
 
 export const deviceNode = z.object({
@@ -57,6 +75,11 @@ export const initConfig = z.object({
     /** An empty directory the overlay is mounted on (then pivot_root'ed into). */
     target: z.string(),
     readOnly: z.boolean(),
+    /**
+     * `rootfs_size`: the writable layer's filesystem (a thin LV), mounted on `dir` first;
+     * `upper` and `work` are directories inside it.
+     */
+    layer: z.object({ device: z.string(), fsType: z.string(), dir: z.string() }).nullable(),
   }),
   hostname: z.string(),
   /** Another network namespace to join instead of the new one (`network_mode` host or container:NAME). */

@@ -1,6 +1,7 @@
 // The init's filesystem work, in the container's mount namespace, on the main thread:
 //
-//   1. overlay of the image layers + the writable layer on rootfs.target
+//   1. overlay of the image layers + the writable layer on rootfs.target; block devices
+//      (logical volumes) mounted beside it, to be moved onto their targets in step 4
 //   2. pivot_root into it, the old root kept at a random name until step 5, so that
 //      mount targets are resolved inside the container (an image's symlink cannot point
 //      a mount at the host) while bind sources are still reachable through the old root
@@ -11,7 +12,7 @@
 // Mount targets are created when missing; every path comes from the supervisor, which
 // has validated them (absolute, no "..").
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chdir, mknod, mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../libc.js';
 import type { DeviceNode, InitConfig, MountSpec } from './init-protocol.js';
@@ -25,9 +26,26 @@ export function setUpRootfs(config: InitConfig, stage: StageRunner): void {
   const { rootfs } = config;
   stage('rootfs', () => {
     mount(null, '/', null, MS.REC | MS.PRIVATE, null);
+    if (rootfs.layer) {
+      // Private to this namespace: the layer is gone with the container.
+      ensureDir(rootfs.layer.dir);
+      mount(rootfs.layer.device, rootfs.layer.dir, rootfs.layer.fsType, MS.NOSUID | MS.NODEV, null);
+      for (const d of [rootfs.upper, rootfs.work]) {
+        ensureDir(d);
+        chmodSync(d, 0o755);
+      }
+    }
     // overlayfs lists lower directories top first.
     const lower = [...rootfs.lower].reverse().join(':');
     mount('overlay', rootfs.target, 'overlay', 0, `lowerdir=${lower},upperdir=${rootfs.upper},workdir=${rootfs.work}`);
+    // Block devices are mounted while the host's /dev is the root's, so that the container's
+    // mount table names them as the host does (/dev/dm-3); moved onto their targets later.
+    config.mounts.forEach((m, i) => {
+      if (m.kind !== 'device') return;
+      const dir = deviceMountDir(rootfs.target, i);
+      ensureDir(dir);
+      mount(m.source, dir, m.fsType, m.flags | MS.NOSUID | MS.NODEV | (m.readOnly ? MS.RDONLY : 0), m.data);
+    });
   });
 
   const oldRoot = `/.tsinfra-old-root-${randomBytes(6).toString('hex')}`;
@@ -63,7 +81,7 @@ export function setUpRootfs(config: InitConfig, stage: StageRunner): void {
   });
 
   stage('mounts', () => {
-    for (const m of config.mounts) addMount(m, oldRoot);
+    config.mounts.forEach((m, i) => addMount(m, oldRoot, deviceMountDir(rootfs.target, i)));
     for (const p of config.maskedPaths) maskPath(p);
     for (const p of config.readonlyPaths) readOnlyPath(p);
     umount2(oldRoot, MNT_DETACH);
@@ -87,11 +105,21 @@ function makeDevice(d: DeviceNode): void {
   mknod(d.path, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, d.major, d.minor);
 }
 
-function addMount(m: MountSpec, oldRoot: string): void {
+/** Where the init mounts the `index`th mount's device before moving it into the container (beside the rootfs mount point). */
+function deviceMountDir(rootfsTarget: string, index: number): string {
+  return `${dirname(rootfsTarget)}/device-mounts/${index}`;
+}
+
+function addMount(m: MountSpec, oldRoot: string, deviceDir: string): void {
   if (m.kind === 'tmpfs') {
     ensureDir(m.target);
     const options = [`mode=${(m.mode ?? 0o1777).toString(8)}`, ...(m.sizeBytes > 0 ? [`size=${m.sizeBytes}`] : [])].join(',');
     mount('tmpfs', m.target, 'tmpfs', MS.NOSUID | MS.NODEV, options);
+    return;
+  }
+  if (m.kind === 'device') {
+    ensureDir(m.target);
+    mount(oldRoot + deviceDir, m.target, null, MS.MOVE, null);
     return;
   }
   const source = oldRoot + m.source;
