@@ -1,5 +1,7 @@
 // The storage bench, run INSIDE the VM tier's guest (it needs device-mapper and the empty
-// disk /dev/vdb): `npm run bench:storage` boots the guest and runs it there.
+// disk /dev/vdb): `npm run bench:storage` boots the guest and runs it there, from a copy
+// of the build on the guest's own disk (the shared folder costs 5-10 ms per file opened,
+// which would make every tsinfra start pay for loading its modules over 9p).
 //
 // Side by side, on the same disk, in turns: tsinfra's apply of a volume group, a 1G thin
 // pool and 10 thin LVs with ext4 filesystems, against a shell script that runs the same

@@ -21,7 +21,7 @@ import { canonicalSize, sizeSchema } from './container-values.js';
 import { defaultObjectName } from './names.js';
 import type { PathDiagnostic, PlanContext, ResourceProvider } from './provider.js';
 import type { HostStorage, StorageObject } from './storage-model.js';
-import { checkGroupName, checkLvmId, checkVolumeName, groupOf, lvSizeSchema, resolvePlannedBytes, sizeNotes } from './storage-values.js';
+import { checkGroupName, checkLvmId, checkVolumeName, groupOf, lvSizeSchema, requireResolvedSize, resolvePlannedBytes, sizeNotes } from './storage-values.js';
 
 const filesystemSchema = z.strictObject({
   type: z.enum(['ext4', 'xfs']),
@@ -161,7 +161,8 @@ export const logicalVolumeProvider: ResourceProvider = {
     return sizeNotes(state, ['size']);
   },
 
-  apply(req, session) {
+  async apply(req, session) {
+    requireResolvedSize(req);
     return applyThroughAgent('logical_volume', req, session);
   },
 };

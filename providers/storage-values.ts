@@ -1,5 +1,6 @@
 // Value forms the LVM types share: sizes with %VG/%FREE, `VG/NAME` ids, names, and the
 // plan-time resolution of a size to the bytes lvcreate will allocate.
+import { AgentError } from '../transport/types.js';
 import { z } from 'zod';
 import { tryParseSize } from '../agent/runtime/sizes.js';
 import { logicalVolumeNameProblem, volumeGroupNameProblem } from '../agent/storage/lvm-names.js';
@@ -169,4 +170,18 @@ export function sizeNotes(state: ValueObject, attributes: readonly string[]): Re
   }
   for (const [k, v] of Object.entries(state)) if (k.endsWith('_bytes') && typeof v === 'number') out[k] = formatBytes(v);
   return out;
+}
+
+/**
+ * A percentage size (`"50%VG"`) resolves only in a plan that read the host's storage;
+ * one made with --refresh=false reaches apply without the bytes. Refused here, before the
+ * agent is asked, with what to do.
+ */
+export function requireResolvedSize(req: { readonly address: string; readonly planned: ValueObject | null }): void {
+  if (!req.planned || !isUnknown(req.planned['size_bytes'])) return;
+  throw new AgentError(
+    'E_SIZE_UNKNOWN',
+    `${req.address}: its size (${JSON.stringify(req.planned['size'] ?? req.planned['virtual_size'])}) was not resolved to bytes, because the plan did not read the host's storage (--refresh=false); plan and apply again with refresh`,
+    '',
+  );
 }

@@ -18,6 +18,7 @@ import {
   checkGroupName,
   checkVolumeName,
   lvSizeSchema,
+  requireResolvedSize,
   resolvePlannedBytes,
   sizeNotes,
   THIN_CHUNK_MAX,
@@ -138,7 +139,8 @@ export const thinPoolProvider: ResourceProvider = {
     return sizeNotes(state, ['size']);
   },
 
-  apply(req, session) {
+  async apply(req, session) {
+    requireResolvedSize(req);
     return applyThroughAgent('thin_pool', req, session);
   },
 };

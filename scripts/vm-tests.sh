@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .vm-artifacts
 bash scripts/build-test-image.sh .vm-artifacts/busybox-oci.tar --format oci >/dev/null
-SHARE_RW=1 TIMEOUT="${TIMEOUT:-1500}" bash scripts/vm-run.sh \
+SHARE_RW=1 TIMEOUT="${TIMEOUT:-2400}" bash scripts/vm-run.sh \
   env TSINFRA_TEST_IMAGE=/mnt/host/.vm-artifacts/busybox-oci.tar TSINFRA_CACHE=0 \
   node --test --test-concurrency=1 dist/test/vm/

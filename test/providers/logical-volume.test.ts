@@ -33,6 +33,20 @@ const linear = (size: string, sizeBytes: number, extra: ValueObject = {}): Value
 const ext4 = '  filesystem {\n    type = "ext4"\n  }';
 
 describe('logical_volume provider', () => {
+  test('a percentage not resolved (a plan without refresh) is refused before the agent is asked', async () => {
+    const planned = logicalVolumeProvider.plan({ volume_group: 'vg0', size: '50%VG' }, null, {
+      address: 'logical_volume.data',
+      name: 'data',
+      instanceKey: undefined,
+      host: 'host.h',
+    });
+    assert.ok(isUnknown(planned['size_bytes']));
+    await assert.rejects(
+      logicalVolumeProvider.apply({ action: 'create', address: 'logical_volume.data', prior: null, planned }, undefined),
+      (e: Error & { code?: string }) => e.code === 'E_SIZE_UNKNOWN' && /"50%VG".*--refresh=false/.test(e.message),
+    );
+  });
+
   test('a linear volume: id and path known at plan time, bytes rounded up to whole extents', async () => {
     const r = await plan('  volume_group = "vg0"\n  size = "10M"');
     assert.deepEqual(r.diagnostics, []);
