@@ -8,22 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
-import { lvchangeDeactivateArgv, lvcreateThinArgv, lvPath, lvremoveArgv, runChange, type Lvm } from './lvm.js';
-import { logicalVolumeNameProblem, volumeGroupNameProblem } from './lvm-names.js';
-
-/** A `VG/LV` id as the engine passes it (`logical_volume.x.id`, `thin_pool.x.id`). */
-export function parseLvId(id: string, what: string): { vg: string; lv: string } {
-  const [vg, lv, ...rest] = id.split('/');
-  const problem = rest.length || !vg || !lv ? 'is not of the form VG/NAME' : (volumeGroupNameProblem(vg) ?? logicalVolumeNameProblem(lv));
-  if (problem) throw new AgentFailure('E_RPC_INVALID', `${what} ${JSON.stringify(id)}: ${problem}`);
-  return { vg, lv };
-}
+import { checkLvId, lvchangeDeactivateArgv, lvcreateThinArgv, lvPath, lvremoveArgv, runChange, type Lvm } from './lvm.js';
 
 /** `/dev/VG/LV` for an LV id; device paths are returned as they are. */
 export function lvDevicePath(source: string, what: string): string {
   if (source.startsWith('/dev/')) return source;
-  const { vg, lv } = parseLvId(source, what);
-  return `/dev/${vg}/${lv}`;
+  const [vg, lv] = checkLvId(source, what);
+  return lvPath(vg, lv);
 }
 
 /** What the logical_volume handler records of a volume's filesystem (its mount options). */
@@ -50,8 +41,8 @@ export class ContainerVolumes {
 
   /** The filesystem on an LV a container mounts: as its resource recorded it, else as blkid finds it. */
   async filesystemOf(lvId: string, what: string): Promise<{ device: string; fsType: string; options: string[] }> {
-    const { vg, lv } = parseLvId(lvId, what);
-    const device = `/dev/${vg}/${lv}`;
+    const [vg, lv] = checkLvId(lvId, what);
+    const device = lvPath(vg, lv);
     const recorded = await readFile(filesystemRecordPath(this.stateDir, vg, lv), 'utf8')
       .then((t) => filesystemRecord.safeParse(JSON.parse(t)))
       .catch(() => undefined);
@@ -69,7 +60,7 @@ export class ContainerVolumes {
 
   /** Creates the container's rootfs LV in `pool` (`VG/POOL`) and its filesystem. */
   async createRootfs(containerId: string, pool: string, bytes: number): Promise<RootfsVolume> {
-    const { vg, lv: poolName } = parseLvId(pool, 'rootfs_thin_pool');
+    const [vg, poolName] = checkLvId(pool, 'rootfs_thin_pool');
     const name = rootfsLvName(containerId);
     const what = `the rootfs volume ${vg}/${name}`;
     await this.lvm.change('E_LVM_CREATE', what, lvcreateThinArgv(vg, poolName, name, bytes));
@@ -86,7 +77,7 @@ export class ContainerVolumes {
 
   /** Removes the container's rootfs LV (the container is gone, so nothing holds it). */
   async removeRootfs(containerId: string, pool: string): Promise<void> {
-    const { vg } = parseLvId(pool, 'rootfs_thin_pool');
+    const [vg] = checkLvId(pool, 'rootfs_thin_pool');
     const name = rootfsLvName(containerId);
     const what = `the rootfs volume ${vg}/${name}`;
     if (!(await this.lvm.logicalVolume(vg, name))) return;

@@ -11,6 +11,7 @@
 //   delete: unmount (busy: refused), refused while the LV is still open elsewhere,
 //           lvchange -an, lvremove, marker and mount point removed
 //   read:   null when the LV is gone; a size changed by hand shows as drift
+import { pathExists } from '../images/store-files.js';
 import { chmod, lstat, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { AgentLog } from '../log.js';
@@ -101,7 +102,7 @@ export class ThinVolumes {
       throw new AgentFailure('E_VOLUME_EXISTS', `${what} already exists on this host (${vg}/${lvName}): adopt it with tsinfra import ADDR ${s.name}`);
     }
     for (const taken of [path, thinVolumeMarkerPath(path)]) {
-      if (await exists(taken))
+      if (await pathExists(taken))
         throw new AgentFailure('E_VOLUME_EXISTS', `${what}: ${taken} already exists on this host (another volume?): give this volume another name`);
     }
     const device = lvPath(vg, lvName);
@@ -171,16 +172,6 @@ export class ThinVolumes {
   private async removeLv(vg: string, lvName: string, what: string, lv?: LogicalVolumeReport): Promise<void> {
     if (lv?.active ?? true) await this.lvm.change('E_LVM_REMOVE', `${what}: deactivating ${vg}/${lvName}`, lvchangeDeactivateArgv(vg, lvName));
     await this.lvm.change('E_LVM_REMOVE', `${what}: removing ${vg}/${lvName}`, lvremoveArgv(vg, lvName));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
   }
 }
 

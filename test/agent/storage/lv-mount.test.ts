@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMounted, isMountPoint, mountArguments, mountPointOf, mountTable, unmountIfMounted, volumeBackingOf } from '../../../agent/storage/lv-mount.js';
-import { lvDevicePath, parseLvId, rootfsLvName } from '../../../agent/storage/container-volumes.js';
+import { lvDevicePath, rootfsLvName } from '../../../agent/storage/container-volumes.js';
 import { MS } from '../../../agent/runtime/libc.js';
 
 describe('mount options and names', () => {
@@ -23,8 +23,7 @@ describe('mount options and names', () => {
   });
 
   test('LV ids and device paths', () => {
-    assert.deepEqual(parseLvId('vg0/data', 'x'), { vg: 'vg0', lv: 'data' });
-    for (const bad of ['vg0', 'vg0/a/b', '../x', 'vg0/..', '/data', 'vg0/']) assert.throws(() => parseLvId(bad, 'source'), /source/);
+    for (const bad of ['vg0', 'vg0/a/b', '../x', 'vg0/..', 'vg0/']) assert.throws(() => lvDevicePath(bad, 'source'), /source/);
     assert.equal(lvDevicePath('vg0/raw', 'device[0].source'), '/dev/vg0/raw');
     assert.equal(lvDevicePath('/dev/sdb', 'x'), '/dev/sdb');
     assert.equal(rootfsLvName('0123456789abcdef'), 'tsi-rootfs-0123456789abcdef');
