@@ -9,6 +9,7 @@ import type { CommandRunner } from './system/command.js';
 import { AgentFailure } from './rpc/failure.js';
 import type { SupervisorClient } from './supervisor/supervisor-client.js';
 import { agentBuild } from './version.js';
+import { HostPackages } from './system/packages.js';
 
 export interface AgentContext {
   readonly registry: ResourceRegistry;
@@ -53,6 +54,7 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
     'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress, p.address) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
     'storage.inventory': () => storageInventory(ctx.runner),
+    'host.install_tools': (p) => new HostPackages(ctx.runner).ensure(p.tools),
     // Streamed output is passed on as it comes (progress data).
     'container.logs': (p, call) =>
       streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d))),
@@ -60,5 +62,7 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
       streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.exec', p, (m, d) => call.progress(m, d))),
     'container.stats': (p) => supervisorOf(ctx).call('container.stats', p),
     'container.prewarm': (p) => supervisorOf(ctx).call('prewarm', p),
+    // The supervisor keeps them: it writes the containers' /etc/hosts.
+    'network.peers': (p) => supervisorOf(ctx).call('network.peers', p),
   };
 }

@@ -44,12 +44,16 @@ export interface VolumeRefs {
 
 export interface NetworkRefs {
   readonly id: Ref<A['network']['id']>;
-  /** Name of the bridge (or macvlan parent) interface on the host. */
+  /** Name of the bridge interface on the host (bridge networks). */
   readonly bridge: Ref<A['network']['bridge']>;
 }
 
 export interface OverlayNetworkRefs {
   readonly id: Ref<A['overlay_network']['id']>;
+  /** The bridge on every member host. */
+  readonly bridge: Ref<A['overlay_network']['bridge']>;
+  /** The VXLAN device on every member host. */
+  readonly vxlan: Ref<A['overlay_network']['vxlan']>;
 }
 
 export interface ImageRefs {

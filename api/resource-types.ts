@@ -143,6 +143,8 @@ export interface NetworkArgs {
   vlan?: number;
   /** macvlan mode. Default: bridge. */
   mode?: 'bridge' | 'private' | 'vepa' | 'passthru';
+  /** macvlan: put the parent in promiscuous mode (virtual switches that drop unknown MACs); restored on destroy. Default: false. */
+  promiscuous?: boolean;
   /** MTU of the network's interfaces. Updates in place. */
   mtu?: number;
   /** No route to the outside. */
@@ -151,7 +153,7 @@ export interface NetworkArgs {
 
 export interface NetworkAttributes {
   id: string;
-  /** Name of the bridge (or macvlan parent) interface on the host. */
+  /** Name of the bridge interface on the host (bridge networks). */
   bridge: string;
 }
 
@@ -160,16 +162,28 @@ export interface OverlayNetworkArgs {
   hosts: unknown[];
   /** IPv4 subnet in CIDR form. Forces replacement. */
   subnet: string;
-  /** VXLAN network identifier. Default: allocated. Forces replacement. */
+  /** The network's name. Default: the resource name. */
+  name?: string;
+  /** VXLAN network identifier. Default: derived from the name. Forces replacement. */
   vni?: number;
-  /** MTU of the overlay interfaces. */
+  /** MTU of the overlay interfaces. Default: the underlay's less the 50 bytes of VXLAN. */
   mtu?: number;
-  /** VXLAN UDP port. Default: 4789. */
+  /** VXLAN UDP port. Default: 4789. Forces replacement. */
   port?: number;
+  /** Masquerade traffic leaving a host other than over the overlay. Default: true. */
+  nat?: boolean;
+  /** Prefix length of each host's slice of the subnet (its containers' addresses). Default: subnet prefix + 4, at least 24. */
+  host_prefix?: number;
+  /** Underlay addresses by host name, where a host's address is a DNS name or not the one the others reach. */
+  underlay_addresses?: Record<string, string>;
 }
 
 export interface OverlayNetworkAttributes {
   id: string;
+  /** The bridge on every member host. */
+  bridge: string;
+  /** The VXLAN device on every member host. */
+  vxlan: string;
 }
 
 // ---------------------------------------------------------------------------------
@@ -441,7 +455,7 @@ export const READ_ONLY_ATTRIBUTES = {
   logical_volume: ['id', 'path', 'size_bytes'],
   volume: ['id', 'path'],
   network: ['id', 'bridge'],
-  overlay_network: ['id'],
+  overlay_network: ['id', 'bridge', 'vxlan'],
   image: ['id', 'digest'],
   container: ['id', 'pid', 'ip_address', 'ip_addresses', 'status', 'started_at', 'restart_count'],
   tsinfra_data: ['id', 'output'],

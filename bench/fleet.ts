@@ -14,12 +14,14 @@
 // fleet size, in which its workspace gets its parse cache (see measureFleet). Every
 // run's exit code and output are checked, and the hosts after each first apply, so a
 // failure is reported as one and never timed. Targets that are missed are printed as MISSED; they do not fail the run.
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { positiveArg } from './args.js';
+import { cleanUp, cleanUpOnSignals, onCleanUp, runBench } from './cleanups.js';
 import { ensureGnuTime, measure, summarize, type Sample, type Summary } from './measure.js';
+import { killDescendants, lastLines, processTable, readText, run, stopPid } from './processes.js';
 import { formatKb, formatMs, table } from './report.js';
 import { testhostsDir } from '../test/testhosts-dir.js';
 
@@ -76,19 +78,14 @@ function parseOptions(argv: readonly string[]): Options {
   let slowRuns: number | undefined;
   let keep = false;
   let machineBashrc = false;
-  const positive = (flag: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`bench: ${flag} needs a positive whole number, not ${JSON.stringify(v)}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--hosts') {
       const v = argv[++i] ?? '';
-      hosts = v.split(',').map((s) => positive('--hosts', s.trim()));
+      hosts = v.split(',').map((s) => positiveArg('--hosts', s.trim()));
       if (hosts.some((n) => n > 244)) throw new Error('bench: the test hosts allow at most 244 hosts');
-    } else if (a === '--runs') runs = positive(a, argv[++i]);
-    else if (a === '--slow-runs') slowRuns = positive(a, argv[++i]);
+    } else if (a === '--runs') runs = positiveArg(a, argv[++i]);
+    else if (a === '--slow-runs') slowRuns = positiveArg(a, argv[++i]);
     else if (a === '--keep') keep = true;
     else if (a === '--machine-bashrc') machineBashrc = true;
     else throw new Error(`bench: unknown argument ${a} (known: --hosts 10,50, --runs N, --slow-runs N, --keep, --machine-bashrc)`);
@@ -99,92 +96,6 @@ function parseOptions(argv: readonly string[]): Options {
 function runsOf(opts: Options, tool: ToolId, hosts: number): number {
   if (tool === 'ansibleDefault' && hosts >= 50) return opts.slowRuns ?? opts.runs ?? 1;
   return opts.runs ?? 3;
-}
-
-// ---------------------------------------------------------------- small helpers
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; only ever by pid. */
-function stopPid(pid: number, graceMs = 3000): void {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let waited = 0; waited < graceMs && alive(pid); waited += 20) sleepSync(20);
-  try {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
-}
-
-/** Pids in /proc with their parent pid and command line ("" when unreadable). */
-function processTable(): Array<{ pid: number; ppid: number; cmdline: string }> {
-  const out: Array<{ pid: number; ppid: number; cmdline: string }> = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const stat = readText(`/proc/${pid}/stat`);
-    if (!stat) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    out.push({ pid, ppid, cmdline: (readText(`/proc/${pid}/cmdline`) ?? '').replaceAll('\0', ' ') });
-  }
-  return out;
-}
-
-/**
- * Ends the children this process started (a run cut short by a signal), deepest first,
- * and removes the scratch directory of the measurement they belonged to (measure.ts's
- * own cleanup does not run when the process exits from a signal handler).
- */
-function killDescendants(): void {
-  const table = processTable();
-  const mine = new Set([process.pid]);
-  const ordered: Array<{ pid: number; cmdline: string }> = [];
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of table) {
-      if (!mine.has(p.pid) && mine.has(p.ppid)) {
-        mine.add(p.pid);
-        ordered.push(p);
-        grew = true;
-      }
-    }
-  }
-  for (const { pid, cmdline } of ordered.reverse()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-    const scratch = /^\/usr\/bin\/time .* -o (\S+\/tsinfra-bench-time-[^/ ]+)\/time\.txt /.exec(cmdline)?.[1];
-    if (scratch?.startsWith(`${tmpdir()}/`)) rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-function run(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): { status: number | null; out: string } {
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...(env ? { env } : {}) });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').slice(-n).join(' / ');
 }
 
 // ---------------------------------------------------------------- the fleet
@@ -204,7 +115,7 @@ class Fleet {
   start(count: number, machineBashrc: boolean): void {
     process.stderr.write(`bench: starting ${count} test hosts ...`);
     this.up = true; // a failed hosts-up may leave parts behind: always run hosts-down
-    const r = run('bash', [join(TESTHOSTS, 'hosts-up.sh'), String(count), HOSTS_DIR], { ...process.env, ...HOSTS_ENV });
+    const r = run('bash', [join(TESTHOSTS, 'hosts-up.sh'), String(count), HOSTS_DIR], { env: { ...process.env, ...HOSTS_ENV } });
     if (r.status !== 0) throw new Error(`bench: hosts-up.sh ${count} failed:\n${r.out}`);
     this.hosts = (JSON.parse(readFileSync(join(HOSTS_DIR, 'hosts.json'), 'utf8')) as Host[]).map(({ name, address, netns, hostDir }) => ({
       name,
@@ -227,7 +138,7 @@ class Fleet {
 
   down(): void {
     if (!this.up) return;
-    const r = run('bash', [join(TESTHOSTS, 'hosts-down.sh'), HOSTS_DIR], { ...process.env, ...HOSTS_ENV });
+    const r = run('bash', [join(TESTHOSTS, 'hosts-down.sh'), HOSTS_DIR], { env: { ...process.env, ...HOSTS_ENV } });
     if (r.status !== 0) console.error(`bench: hosts-down.sh failed (status ${r.status}):\n${r.out}`);
     this.up = false;
     this.hosts = [];
@@ -396,7 +307,7 @@ class Tsinfra implements Contender {
   }
 
   warmUp(): void {
-    run(process.execPath, [CLI, 'validate', this.dir], this.env());
+    run(process.execPath, [CLI, 'validate', this.dir], { env: this.env() });
   }
 
   verify(fleet: Fleet): string | undefined {
@@ -412,7 +323,7 @@ class Tsinfra implements Contender {
    * directories, then forget the local state: the next apply uploads the agent again.
    */
   reset(fleet: Fleet): void {
-    const destroy = run(process.execPath, [CLI, 'destroy', '--auto-approve', this.dir], this.env());
+    const destroy = run(process.execPath, [CLI, 'destroy', '--auto-approve', this.dir], { env: this.env() });
     if (destroy.status !== 0) console.error(`bench: tsinfra destroy failed (status ${destroy.status}): ${lastLines(destroy.out)}; removing by hand`);
     stopAgents(fleet);
     for (const host of fleet.hosts) {
@@ -608,7 +519,7 @@ class Ansible implements Contender {
   }
 
   warmUp(): void {
-    run(ANSIBLE_PLAYBOOK, ['--syntax-check', join(this.dir, 'site.yml')], this.env());
+    run(ANSIBLE_PLAYBOOK, ['--syntax-check', join(this.dir, 'site.yml')], { env: this.env() });
   }
 
   verify(fleet: Fleet): string | undefined {
@@ -806,7 +717,7 @@ function renderTargets(results: Results): string[] {
 
 function printHeader(ansibleEnv: NodeJS.ProcessEnv, machineBashrc: boolean): void {
   // With the bench's env: even --version makes ~/.ansible/tmp otherwise.
-  const ansible = /core ([\d.]+)/.exec(run(ANSIBLE_PLAYBOOK, ['--version'], ansibleEnv).out)?.[1] ?? '(not found)';
+  const ansible = /core ([\d.]+)/.exec(run(ANSIBLE_PLAYBOOK, ['--version'], { env: ansibleEnv }).out)?.[1] ?? '(not found)';
   console.log('tsinfra vs Ansible: a bridge and its files on every host of a fleet, over SSH');
   console.log(
     `node ${process.version}, ansible-core ${ansible}, ${run('ssh', ['-V']).out.split(',')[0]}, ${availableParallelism()} cores, ` +
@@ -829,19 +740,6 @@ function printHeader(ansibleEnv: NodeJS.ProcessEnv, machineBashrc: boolean): voi
 
 // ---------------------------------------------------------------- main
 
-/** Cleanups that must run on every way out, also from a signal handler (so synchronous). */
-const cleanups: Array<() => void> = [];
-
-function cleanUp(): void {
-  while (cleanups.length) {
-    try {
-      cleanups.pop()!();
-    } catch (e) {
-      console.error(`bench: cleanup: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('bench: the test hosts need root');
@@ -855,21 +753,14 @@ async function main(): Promise<number> {
   const fleet = new Fleet();
   const ansibleDefault = new Ansible('ansibleDefault', work);
   const contenders: Contender[] = [new Tsinfra(work), ansibleDefault, new Ansible('ansibleTuned', work)];
-  cleanups.push(() => (opts.keep ? console.log(`\nwork directory kept: ${work}`) : rmSync(work, { recursive: true, force: true })));
-  cleanups.push(() => fleet.down());
-  cleanups.push(() => {
+  onCleanUp(() => (opts.keep ? console.log(`\nwork directory kept: ${work}`) : rmSync(work, { recursive: true, force: true })));
+  onCleanUp(() => fleet.down());
+  onCleanUp(() => {
     stopSshMasters(join(work, 'cp'));
     if (fleet.hosts.length) stopAgents(fleet);
   });
-  cleanups.push(killDescendants);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      console.error(`\nbench: ${signal}: cleaning up`);
-      cleanUp();
-      console.error('bench: cleaned up');
-      process.exit(130);
-    });
-  }
+  onCleanUp(killDescendants);
+  cleanUpOnSignals();
 
   printHeader(ansibleDefault.env(), opts.machineBashrc);
   const bench = new FleetBench(work);
@@ -910,11 +801,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    cleanUp();
-    process.exit(1);
-  },
-);
+runBench(main);

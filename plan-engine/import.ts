@@ -70,6 +70,13 @@ export async function importInstance(run: Run, req: ImportRequest, onProgress?: 
     });
     return fail();
   }
+  if (provider?.multiHost) {
+    diags.error('E_IMPORT_NOT_SUPPORTED', `Resources of type "${addr.type}" cannot be imported`, {
+      detail: `A ${addr.type} has a part on each of its hosts: apply the configuration, and tsinfra adopts the parts an earlier run left on them.`,
+      address: addr.key,
+    });
+    return fail();
+  }
 
   const planned = await run.plan({ mode: 'normal', refresh: false, targets: [addr.resource.key], replace: [] });
   diags.append(planned.diagnostics);

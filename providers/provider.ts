@@ -55,6 +55,32 @@ export interface StorageHooks {
   readonly when?: readonly string[];
 }
 
+/** The agent session of any host of the run, by address (`host.h1`): opened on first use. */
+export type HostSessions = (host: string) => Promise<AgentSession>;
+
+/**
+ * A type whose objects span several hosts (an overlay network has a part on each member).
+ * Its resources have no `host`; the engine records them under MULTI_HOST and hands the
+ * provider the sessions of every host, for refresh and apply alike.
+ */
+export interface MultiHostHooks {
+  /** What the hosts have now (the parts still there), or null when no host has any. */
+  read(state: ValueObject, sessions: HostSessions): Promise<ValueObject | null>;
+  apply(req: ApplyRequest, sessions: HostSessions): Promise<ValueObject | null>;
+}
+
+/** The host a multi-host resource is recorded under. */
+export const MULTI_HOST = 'host.*';
+
+/** A resource instance as the apply left it, for reconcile hooks. */
+export interface AppliedResource {
+  readonly address: string;
+  readonly type: string;
+  readonly name: string;
+  readonly host: string;
+  readonly attributes: ValueObject;
+}
+
 export interface ApplyRequest {
   readonly action: 'create' | 'update' | 'delete';
   readonly address: string;
@@ -92,6 +118,14 @@ export interface ResourceProvider {
   readonly replaceOnChange?: readonly string[];
   /** Storage types: the plan reads the host's storage inventory for them and checks capacity. */
   readonly storage?: StorageHooks;
+  /** Types whose objects span several hosts (see MultiHostHooks). */
+  readonly multiHost?: MultiHostHooks;
+  /**
+   * After every apply, for each recorded object of the type: brings what depends on other
+   * objects' applied values up to date on the hosts (the names an overlay's members
+   * resolve, which come from containers applied after it). Idempotent.
+   */
+  reconcile?(own: AppliedResource, all: readonly AppliedResource[], sessions: HostSessions): Promise<void>;
 
   /** Checks beyond the schema (a gateway inside its subnet, ...). */
   check?(config: ValueObject, ctx: PlanContext): PathDiagnostic[];

@@ -3,6 +3,7 @@ import { containerProvider } from './container.js';
 import { imageProvider } from './image.js';
 import { logicalVolumeProvider } from './logical-volume.js';
 import { networkProvider } from './network.js';
+import { overlayNetworkProvider } from './overlay-network.js';
 import { thinPoolProvider } from './thin-pool.js';
 import { volumeGroupProvider } from './volume-group.js';
 import { volumeProvider } from './volume.js';
@@ -10,9 +11,17 @@ import type { ResourceProvider } from './provider.js';
 import { tsinfraDataProvider } from './tsinfra-data.js';
 
 const providers: ReadonlyMap<string, ResourceProvider> = new Map(
-  [containerProvider, imageProvider, logicalVolumeProvider, networkProvider, thinPoolProvider, tsinfraDataProvider, volumeGroupProvider, volumeProvider].map(
-    (p) => [p.type, p],
-  ),
+  [
+    containerProvider,
+    imageProvider,
+    logicalVolumeProvider,
+    networkProvider,
+    overlayNetworkProvider,
+    thinPoolProvider,
+    tsinfraDataProvider,
+    volumeGroupProvider,
+    volumeProvider,
+  ].map((p) => [p.type, p]),
 );
 
 export function providerFor(type: string): ResourceProvider | undefined {

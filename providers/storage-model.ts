@@ -75,6 +75,11 @@ export class HostStorage {
     return this.inventory.lvm;
   }
 
+  /** The host's network interfaces, when its agent reported them. */
+  get links(): readonly string[] | undefined {
+    return this.inventory.links;
+  }
+
   /** The disk, partition or loop device at `path` or behind a /dev/disk link of that name. */
   device(path: string): BlockDevice | undefined {
     return this.inventory.block_devices.find((d) => d.path === path) ?? this.inventory.block_devices.find((d) => d.aliases.includes(path));

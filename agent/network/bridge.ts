@@ -12,8 +12,9 @@ import { AgentFailure } from '../rpc/failure.js';
 import { RPC_ERRORS, type ApplyAction, type ResourceState } from '../rpc/protocol.js';
 import { invalidAttribute, parseState } from '../resources/parse-state.js';
 import type { Progress, ResourceHandler } from '../resources/registry.js';
+import { convergeBridgeLink, gatewayAddress, isNetworkOrBroadcast } from './bridge-gateway.js';
 import { enableIpv4Forwarding } from './ip-forward.js';
-import type { IpRoute, Link, LinkAddress } from './iproute.js';
+import type { IpRoute, Link } from './iproute.js';
 import { cidrContains, formatCidr, ipv4ToNumber, networkOf, parseCanonicalCidr, type Ipv4Cidr } from './ipv4-cidr.js';
 import { checkLinkName } from './link-name.js';
 import type { BridgeFirewall } from './nat.js';
@@ -59,8 +60,7 @@ function wanted(planned: unknown): BridgeWanted {
   if (gw === undefined || !cidrContains(subnet, gw)) {
     throw invalidAttribute('planned.gateway', `${JSON.stringify(p.gateway)} is not an IPv4 address inside ${p.subnet}`);
   }
-  const broadcast = (subnet.network | (0xffffffff >>> subnet.prefix)) >>> 0;
-  if (subnet.prefix <= 30 && (gw === subnet.network || gw === broadcast)) {
+  if (isNetworkOrBroadcast(subnet, gw)) {
     throw invalidAttribute('planned.gateway', `${p.gateway} is the network or broadcast address of ${p.subnet}`);
   }
   return {
@@ -73,12 +73,6 @@ function wanted(planned: unknown): BridgeWanted {
     mtu: p.mtu ?? null,
     internal: p.internal,
   };
-}
-
-/** The link's IPv4 address that stands for the gateway: the expected one if present, else the first global one. */
-function gatewayAddress(link: Link, expected: string | null | undefined): LinkAddress | undefined {
-  const v4 = link.addresses.filter((a) => a.family === 'inet' && a.scope === 'global');
-  return v4.find((a) => a.address === expected) ?? v4[0];
 }
 
 export class BridgeNetwork implements ResourceHandler {
@@ -170,22 +164,7 @@ export class BridgeNetwork implements ResourceHandler {
 
   /** Brings an existing bridge to the wanted mtu, address, state and rules. */
   private async converge(link: Link, want: BridgeWanted, progress: Progress): Promise<void> {
-    if (want.mtu !== null && link.mtu !== want.mtu) {
-      progress(`setting mtu of ${want.bridge} to ${want.mtu}`);
-      await this.ip.setMtu(want.bridge, want.mtu);
-    }
-    const address = `${want.gateway}/${want.subnet.prefix}`;
-    const v4 = link.addresses.filter((a) => a.family === 'inet');
-    if (!v4.some((a) => `${a.address}/${a.prefix}` === address)) {
-      progress(`assigning ${address} to ${want.bridge}`);
-      await this.ip.addAddress(want.bridge, address);
-    }
-    // The bridge is ours (tsi name): any other IPv4 address on it is a previous gateway.
-    for (const a of v4) {
-      const cidr = `${a.address}/${a.prefix}`;
-      if (cidr !== address) await this.ip.deleteAddress(want.bridge, cidr);
-    }
-    if (!link.up) await this.ip.setUp(want.bridge);
+    await convergeBridgeLink(this.ip, link, want, progress);
 
     // An internal network never reaches out, so it is never masqueraded.
     const masquerade = want.nat && !want.internal ? formatCidr(want.subnet) : null;

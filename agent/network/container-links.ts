@@ -8,6 +8,15 @@
 // The host end carries the full container id in its alias (ifalias), so links are found
 // by id exactly, whatever happens to the name. Deleting the host end deletes the peer,
 // and the kernel deletes both when the container's network namespace goes away.
+//
+// A macvlan network has no bridge: the interface is made on the network's parent under
+// the host end's name, tagged, then moved into the container and renamed there, where it
+// lives on alone. (Made in the container's namespace at once, `link add ... netns`, it
+// fails on Linux 6.1 when the host has a link of the same name: eth0, as a rule.)
+//
+//   host netns                               container netns
+//   eth0 (parent, on the LAN) ── macvlan ──> eth<n>  ip/prefix, MAC 02:42:<ip>
+//   (made as tsi<10 hex of id><n>)            alias tsi:<container id>:<n>:<network id>
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
 import { describeIssues } from '../rpc/zod-issues.js';
@@ -34,6 +43,16 @@ export function vethAlias(containerId: string, index: number): string {
 function parseAlias(alias: string | undefined): { containerId: string; index: number } | undefined {
   const m = /^tsi:([0-9a-f]{16,64}):(\d+)$/.exec(alias ?? '');
   return m ? { containerId: m[1]!, index: Number(m[2]) } : undefined;
+}
+
+/** The alias of a container's macvlan: the network id too, as nothing else names it. */
+export function macvlanAlias(containerId: string, index: number, network: string): string {
+  return `tsi:${containerId}:${index}:${network}`;
+}
+
+function parseMacvlanAlias(alias: string | undefined): { containerId: string; index: number; network: string } | undefined {
+  const m = /^tsi:([0-9a-f]{16,64}):(\d+):(tsi[a-z0-9-]{0,12})$/.exec(alias ?? '');
+  return m ? { containerId: m[1]!, index: Number(m[2]), network: m[3]! } : undefined;
 }
 
 /** Docker's scheme: 02:42 and the four bytes of the address, stable across restarts. */
@@ -110,9 +129,18 @@ export function containerVeths(links: readonly LinkInfo[], containerId: string):
   });
 }
 
+/** The container's macvlans by network index: inside its namespace, or left in the host's by a failed move. */
+export function containerMacvlans(links: readonly LinkInfo[], containerId: string): (LinkInfo & { readonly networkIndex: number; readonly network: string })[] {
+  return links.flatMap((l) => {
+    const tag = parseMacvlanAlias(l.alias ?? undefined);
+    return l.kind === 'macvlan' && tag?.containerId === containerId ? [{ ...l, networkIndex: tag.index, network: tag.network }] : [];
+  });
+}
+
 // ---- the `ip -batch` scripts --------------------------------------------------
 
 export interface VethPlan {
+  readonly kind?: 'veth';
   readonly index: number;
   readonly bridge: string;
   readonly hostVeth: string;
@@ -124,26 +152,60 @@ export interface VethPlan {
   readonly mac: string;
 }
 
-/** Run in the host's namespace: each veth made with its peer directly inside the container. */
-export function hostScript(containerId: string, pid: number, plans: readonly VethPlan[]): string {
-  const lines = plans.flatMap((p) => [
-    `link add name ${p.hostVeth} mtu ${p.mtu} master ${p.bridge} up type veth peer name ${p.ifname} mtu ${p.mtu} address ${p.mac} netns ${pid}`,
-    // (`link add` ignores an alias.) Hairpin lets a container reach its own published port
-    // through the host's address when br_netfilter makes the bridge send the DNATed
-    // frame back out of the port it came in by.
-    `link set dev ${p.hostVeth} alias ${vethAlias(containerId, p.index)} type bridge_slave hairpin on`,
-  ]);
+/** A macvlan on `parent` (a host device, checked by the record store), made inside the container. */
+export interface MacvlanPlan {
+  readonly kind: 'macvlan';
+  readonly index: number;
+  /** The network id. */
+  readonly network: string;
+  readonly parent: string;
+  readonly mode: string;
+  /** Its name in the host's namespace before the move: the name a veth's host end would have. */
+  readonly hostName: string;
+  readonly ifname: string;
+  readonly mtu: number;
+  readonly ip: string;
+  readonly prefix: number;
+  readonly gateway: string;
+  readonly mac: string;
+  readonly alias: string;
+  /** false for an internal network: no default route through it. */
+  readonly defaultRoute: boolean;
+}
+
+export type LinkPlan = VethPlan | MacvlanPlan;
+
+/**
+ * Run in the host's namespace: each veth made with its peer directly inside the
+ * container; each macvlan made on its parent, tagged, and moved into the container.
+ */
+export function hostScript(containerId: string, pid: number, plans: readonly LinkPlan[]): string {
+  const lines = plans.flatMap((p) =>
+    p.kind === 'macvlan'
+      ? [
+          `link add link ${p.parent} name ${p.hostName} mtu ${p.mtu} address ${p.mac} type macvlan mode ${p.mode}`,
+          `link set dev ${p.hostName} alias ${p.alias}`,
+          `link set dev ${p.hostName} netns ${pid} name ${p.ifname}`,
+        ]
+      : [
+          `link add name ${p.hostVeth} mtu ${p.mtu} master ${p.bridge} up type veth peer name ${p.ifname} mtu ${p.mtu} address ${p.mac} netns ${pid}`,
+          // (`link add` ignores an alias.) Hairpin lets a container reach its own published port
+          // through the host's address when br_netfilter makes the bridge send the DNATed
+          // frame back out of the port it came in by.
+          `link set dev ${p.hostVeth} alias ${vethAlias(containerId, p.index)} type bridge_slave hairpin on`,
+        ],
+  );
   return lines.join('\n') + '\n';
 }
 
 /** Run inside the container's namespace: addresses, links up, the default route. */
-export function containerScript(plans: readonly VethPlan[]): string {
+export function containerScript(plans: readonly LinkPlan[]): string {
   const lines = ['link set dev lo up'];
   for (const p of plans) {
     lines.push(`address add ${p.ip}/${p.prefix} broadcast + dev ${p.ifname}`);
     lines.push(`link set dev ${p.ifname} up`);
   }
   const first = plans[0];
-  if (first) lines.push(`route add default via ${first.gateway} dev ${first.ifname}`);
+  if (first && (first.kind !== 'macvlan' || first.defaultRoute)) lines.push(`route add default via ${first.gateway} dev ${first.ifname}`);
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,11 @@
-// Who sees whom in /etc/hosts: the running containers of each bridge network, and for
-// each container the peers it shares a network with, under their resource name and
-// their aliases on that network (as Docker's per-network aliases). Pure bookkeeping:
-// the supervisor renders (hosts-file.ts) and writes the files of the members returned
-// by `join` and `leave`.
+// Who sees whom in /etc/hosts: the running containers of each network on this host, and
+// for each container the peers it shares a network with, under their resource name and
+// their aliases on that network (as Docker's per-network aliases), plus the containers
+// of its networks on other hosts (remote-peers.ts). Pure bookkeeping: the supervisor
+// renders (hosts-file.ts) and writes the files of the members returned by `join`,
+// `leave` and `onNetwork`.
 import type { HostsPeer } from './hosts-file.js';
+import type { RemotePeer } from './remote-peers.js';
 
 export interface HostsMembership {
   readonly bridge: string;
@@ -19,10 +21,16 @@ export interface HostsMember {
   readonly networks: readonly HostsMembership[];
 }
 
+/** The containers of a network on other hosts. */
+export type RemotePeerLookup = (network: string) => readonly RemotePeer[];
+
 export class HostsDirectory {
   private readonly members = new Map<string, HostsMember>();
 
-  constructor(members: Iterable<HostsMember> = []) {
+  constructor(
+    members: Iterable<HostsMember> = [],
+    private readonly remote: RemotePeerLookup = () => [],
+  ) {
     for (const m of members) this.members.set(m.id, m);
   }
 
@@ -72,6 +80,17 @@ export class HostsDirectory {
       }
     }
     return peers;
+  }
+
+  /** The containers on other hosts of the member's networks, each network once, in the member's network order. */
+  remotePeersOf(id: string): HostsPeer[] {
+    const bridges = new Set((this.members.get(id)?.networks ?? []).map((n) => n.bridge));
+    return [...bridges].flatMap((b) => this.remote(b).map((p) => ({ ip: p.ip, names: [...new Set([p.name, ...p.aliases])] })));
+  }
+
+  /** Ids of the members on a network: whose files change when its remote peers do. */
+  onNetwork(bridge: string): string[] {
+    return [...this.members.values()].filter((m) => m.networks.some((n) => n.bridge === bridge)).map((m) => m.id);
   }
 
   /** Ids of the other members sharing at least one network with `id`. */

@@ -4,7 +4,7 @@
 //
 // Order matters, as resolvers take the first line that names a host: localhost, then
 // the user's extra_hosts (they win over everything else), then the container itself,
-// then its peers.
+// then its peers on this host, then those on other hosts (overlay networks).
 import { closeSync, ftruncateSync, openSync, readSync, fstatSync, writeSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { AgentFailure } from '../rpc/failure.js';
@@ -22,6 +22,8 @@ export interface HostsFileInput {
   /** Extra names of the container itself (its resource name, its aliases). */
   readonly ownNames?: readonly string[] | undefined;
   readonly peers: readonly HostsPeer[];
+  /** Containers of the same networks on other hosts (see remote-peers.ts). */
+  readonly remotePeers?: readonly HostsPeer[] | undefined;
   /** name -> address. */
   readonly extraHosts: Readonly<Record<string, string>>;
 }
@@ -38,7 +40,7 @@ const LOCALHOST = [
 // Labels of letters, digits, "-" and "_" (used in practice), separated by dots.
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*$/;
 
-function checkName(name: string, what: string): string {
+export function checkHostName(name: string, what: string): string {
   if (!HOST_NAME.test(name)) {
     throw new AgentFailure('E_INVALID_HOSTNAME', `${what} ${JSON.stringify(name)} is not a valid host name (letters, digits, "-", "_" and dots)`);
   }
@@ -55,29 +57,33 @@ function unique(names: readonly string[]): string[] {
 }
 
 export function renderHostsFile(input: HostsFileInput): string {
-  const hostname = checkName(input.hostname, 'hostname');
+  const hostname = checkHostName(input.hostname, 'hostname');
   const lines = [HEADER, ...LOCALHOST];
 
   const extra = Object.entries(input.extraHosts).sort(([a], [b]) => a.localeCompare(b));
   if (extra.length > 0) {
     lines.push('# extra_hosts');
-    for (const [name, ip] of extra) lines.push(`${checkAddress(ip, `extra_hosts entry ${name}`)}\t${checkName(name, 'extra_hosts name')}`);
+    for (const [name, ip] of extra) lines.push(`${checkAddress(ip, `extra_hosts entry ${name}`)}\t${checkHostName(name, 'extra_hosts name')}`);
   }
 
-  const own = unique([hostname, ...(input.ownNames ?? []).map((n) => checkName(n, 'container name'))]);
+  const own = unique([hostname, ...(input.ownNames ?? []).map((n) => checkHostName(n, 'container name'))]);
   if (input.ownAddresses.length === 0) lines.push(`127.0.1.1\t${own.join(' ')}`);
   for (const ip of unique(input.ownAddresses)) lines.push(`${checkAddress(ip, 'container address')}\t${own.join(' ')}`);
 
-  // Sorted so that the file only changes when the set of peers does.
-  const peers = input.peers
-    .map((p) => ({ ip: checkAddress(p.ip, 'peer address'), names: unique(p.names.map((n) => checkName(n, 'peer name'))) }))
+  pushPeers(lines, '# containers on the same networks', input.peers);
+  pushPeers(lines, '# containers on the same networks on other hosts', input.remotePeers ?? []);
+  return lines.join('\n') + '\n';
+}
+
+// Sorted so that the file only changes when the set of peers does.
+function pushPeers(lines: string[], heading: string, given: readonly HostsPeer[]): void {
+  const peers = given
+    .map((p) => ({ ip: checkAddress(p.ip, 'peer address'), names: unique(p.names.map((n) => checkHostName(n, 'peer name'))) }))
     .filter((p) => p.names.length > 0)
     .sort((a, b) => a.names[0]!.localeCompare(b.names[0]!) || a.ip.localeCompare(b.ip));
-  if (peers.length > 0) {
-    lines.push('# containers on the same networks');
-    for (const p of peers) lines.push(`${p.ip}\t${p.names.join(' ')}`);
-  }
-  return lines.join('\n') + '\n';
+  if (peers.length === 0) return;
+  lines.push(heading);
+  for (const p of peers) lines.push(`${p.ip}\t${p.names.join(' ')}`);
 }
 
 /**

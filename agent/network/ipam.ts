@@ -10,12 +10,14 @@
 //
 // Only the supervisor allocates. Every operation reads, changes and writes the file in
 // one synchronous step, so two calls in this process can never interleave.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
+import { replaceFileDurably } from '../system/durable-file.js';
 import { cidrContains, formatCidr, ipv4ToNumber, numberToIpv4, parseCanonicalCidr, type Ipv4Cidr } from './ipv4-cidr.js';
-import { checkLinkName, isSafeLinkName } from './link-name.js';
+import { checkLinkName } from './link-name.js';
+import { networkFileIds } from './network-files.js';
 
 export interface AllocationRequest {
   /** The bridge's link name: one address space per bridge. */
@@ -212,14 +214,7 @@ export class Ipam {
 
   /** Networks that have a file. */
   networks(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    return names.flatMap((n) => (n.endsWith('.json') && isSafeLinkName(n.slice(0, -5)) ? [n.slice(0, -5)] : []));
+    return networkFileIds(this.dir);
   }
 
   private checkRequested(req: AllocationRequest, pool: Pool): string {
@@ -269,24 +264,8 @@ export class Ipam {
 
   private save(network: string, state: IpamFile): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const path = this.file(network);
     const sorted = Object.fromEntries(Object.entries(state.addresses).sort(([a], [b]) => ipv4ToNumber(a)! - ipv4ToNumber(b)!));
-    const text = JSON.stringify({ ...state, addresses: sorted }, null, 2) + '\n';
-    const tmp = `${path}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    // The rename itself must survive a crash, or an address could be handed out twice.
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    // Durably: after a crash an address could otherwise be handed out twice.
+    replaceFileDurably(this.file(network), JSON.stringify({ ...state, addresses: sorted }, null, 2) + '\n');
   }
 }

@@ -20,6 +20,12 @@ export interface Link {
   readonly mtu: number;
   /** Administratively up (`ip link set up`). */
   readonly up: boolean;
+  /** PROMISC as set with `ip link set promisc on` (not the kernel's internal users). */
+  readonly promisc: boolean;
+  /** The device this one sits on (a VLAN's base), when it is in this namespace. */
+  readonly lower: string | null;
+  /** The 802.1Q id of a `vlan` link. */
+  readonly vlanId: number | null;
   readonly addresses: readonly LinkAddress[];
 }
 
@@ -28,7 +34,8 @@ const ipAddrJson = z.array(
     ifname: z.string(),
     mtu: z.number(),
     flags: z.array(z.string()).optional(),
-    linkinfo: z.looseObject({ info_kind: z.string().optional() }).optional(),
+    link: z.string().nullable().optional(),
+    linkinfo: z.looseObject({ info_kind: z.string().optional(), info_data: z.looseObject({ id: z.number().optional() }).optional() }).optional(),
     addr_info: z
       .array(
         z.looseObject({
@@ -59,6 +66,9 @@ function toLinks(stdout: string, argv: readonly string[]): Link[] {
     kind: l.linkinfo?.info_kind ?? null,
     mtu: l.mtu,
     up: (l.flags ?? []).includes('UP'),
+    promisc: (l.flags ?? []).includes('PROMISC'),
+    lower: l.link ?? null,
+    vlanId: l.linkinfo?.info_kind === 'vlan' ? (l.linkinfo.info_data?.id ?? null) : null,
     addresses: (l.addr_info ?? []).flatMap((a) =>
       (a.family === 'inet' || a.family === 'inet6') && a.local !== undefined && a.prefixlen !== undefined
         ? [{ family: a.family, address: a.local, prefix: a.prefixlen, scope: a.scope ?? 'global' }]
@@ -95,6 +105,15 @@ export class IpRoute {
     if (mtu !== null) argv.push('mtu', String(mtu));
     argv.push('type', 'bridge');
     await this.runner.run(argv, { mutates: true });
+  }
+
+  /** The 802.1Q sub-interface `name` of `base`, left down. */
+  async addVlan(base: string, name: string, id: number): Promise<void> {
+    await this.runner.run(['ip', 'link', 'add', 'link', base, 'name', name, 'type', 'vlan', 'id', String(id)], { mutates: true });
+  }
+
+  async setPromisc(name: string, on: boolean): Promise<void> {
+    await this.runner.run(['ip', 'link', 'set', 'dev', name, 'promisc', on ? 'on' : 'off'], { mutates: true });
   }
 
   async setMtu(name: string, mtu: number): Promise<void> {

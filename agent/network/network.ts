@@ -1,5 +1,6 @@
 // The `network` resource type: one handler per driver, chosen by the `driver`
-// attribute (by the link's kind on import). Only "bridge" exists so far.
+// attribute (by the link's kind on import): "bridge" (bridge.ts), "macvlan" (macvlan.ts).
+// Whatever the driver, the state's `id` is the network's IPAM key.
 import { AgentFailure } from '../rpc/failure.js';
 import { RPC_ERRORS, type ApplyAction, type ResourceState } from '../rpc/protocol.js';
 import type { Progress, ResourceHandler } from '../resources/registry.js';

@@ -6,8 +6,11 @@ import { ImageStore } from '../images/image-store.js';
 import { BridgeNetwork } from '../network/bridge.js';
 import { IpRoute } from '../network/iproute.js';
 import { Ipam } from '../network/ipam.js';
+import { MacvlanNetwork } from '../network/macvlan.js';
 import { BridgeFirewall } from '../network/nat.js';
+import { NetworkRecords } from '../network/network-records.js';
 import { NetworkResource } from '../network/network.js';
+import { OverlayNetwork } from '../network/overlay.js';
 import { Filesystems } from '../storage/filesystem.js';
 import { LogicalVolumeResource } from '../storage/logical-volume-resource.js';
 import { Lvm } from '../storage/lvm.js';
@@ -33,8 +36,14 @@ export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: Hos
   // lvm2 is looked for when a storage resource is used: hosts without it manage the rest.
   const lvm = new Lvm(runner);
   const filesystems = new Filesystems(runner);
+  const networkDrivers = {
+    bridge: new BridgeNetwork(ip, firewall, log),
+    // The supervisor reads these records when it connects containers (supervisor-wiring.ts).
+    macvlan: new MacvlanNetwork(ip, new NetworkRecords(dirs.stateDir), log),
+    overlay: new OverlayNetwork(runner, ip, firewall, log),
+  };
   return new ResourceRegistry((m) => log.error(m))
-    .register('network', new NetworkResource({ bridge: new BridgeNetwork(ip, firewall, log) }, ip, new Ipam(dirs.stateDir)))
+    .register('network', new NetworkResource(networkDrivers, ip, new Ipam(dirs.stateDir)))
     .register('image', new ImageResource(images, log))
     .register(
       'volume',

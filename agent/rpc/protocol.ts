@@ -198,6 +198,8 @@ export const storageInventoryResult = z.object({
       aliases: z.array(z.string()),
     }),
   ),
+  /** The host's network interfaces by name (macvlan parents are checked against them). */
+  links: z.array(z.string()).optional(),
 });
 export type StorageInventory = z.infer<typeof storageInventoryResult>;
 
@@ -250,6 +252,30 @@ export type ContainerStats = z.infer<typeof containerStats>;
 export const containerStatsParams = z.object({ ids: z.array(z.string()) });
 export const containerStatsResult = z.object({ items: z.array(containerStats) });
 
+// ---- networks ----------------------------------------------------------------
+
+/**
+ * `network.peers`: the containers of a network that run on OTHER hosts (an overlay's
+ * members), sent by the engine to each member host after an apply. They replace the
+ * previous list (empty: none) and go into the /etc/hosts of this host's containers on
+ * that network, now and at later starts. `changed`: false when the list was already so.
+ * Names are host names (letters, digits, "-", "_", dots), addresses IPv4: anything else
+ * is refused (E_INVALID_HOSTNAME, E_INVALID_IP; E_UNSAFE_NAME for the network id).
+ */
+export const networkPeersParams = z.object({
+  /** The network's id (its link name). */
+  network: z.string(),
+  peers: z.array(z.object({ name: z.string(), aliases: z.array(z.string()), ip: z.string() })),
+});
+export const networkPeersResult = z.object({ changed: z.boolean() });
+
+/**
+ * `host.install_tools`: installs what of `tools` the host lacks with its package manager.
+ * The engine calls it only for hosts whose block sets `install_packages = true`.
+ */
+export const installToolsParams = z.object({ tools: z.array(z.enum(['lvm2', 'thin-provisioning-tools'])).min(1) });
+export const installToolsResult = z.object({ installed: z.array(z.string()), manager: z.string().nullable() });
+
 export const methods = {
   hello: { params: helloParams, result: helloResult },
   facts: { params: z.object({}).optional(), result: factsResult },
@@ -257,11 +283,13 @@ export const methods = {
   'resource.apply': { params: applyParams, result: applyResult },
   'resource.import': { params: importParams, result: importResult },
   'storage.inventory': { params: z.object({}).optional(), result: storageInventoryResult },
+  'host.install_tools': { params: installToolsParams, result: installToolsResult },
   'container.logs': { params: containerLogsParams, result: containerLogsResult },
   'container.exec': { params: containerExecParams, result: containerExecResult },
   'container.stats': { params: containerStatsParams, result: containerStatsResult },
   /** An apply will create `count` containers: the supervisor starts their inits now. */
   'container.prewarm': { params: z.object({ count: z.number().int().nonnegative() }), result: z.object({}) },
+  'network.peers': { params: networkPeersParams, result: networkPeersResult },
   shutdown: { params: z.object({}).optional(), result: z.object({}) },
 } as const;
 

@@ -13,7 +13,7 @@ const REPORT_TIMEOUT_MS = 20_000;
 
 export async function storageInventory(runner: CommandRunner): Promise<StorageInventory> {
   const lvm = findProgram('lvm');
-  const [reports, devices] = await Promise.all([lvm ? lvmReports(runner, lvm) : undefined, blockDevices(runner)]);
+  const [reports, devices, links] = await Promise.all([lvm ? lvmReports(runner, lvm) : undefined, blockDevices(runner), linkNames(runner)]);
   const pvOwner = new Map((reports?.pvs ?? []).filter((p) => p.vg).map((p) => [p.name, p.vg]));
   return {
     lvm: {
@@ -39,7 +39,16 @@ export async function storageInventory(runner: CommandRunner): Promise<StorageIn
       open: lv.open,
     })),
     block_devices: devices.map((d) => ({ ...d, vg: pvOwner.get(d.path) ?? (d.fs_type === 'LVM2_member' ? '' : null) })),
+    ...(links ? { links } : {}),
   };
+}
+
+/** The names of this network namespace's interfaces; undefined when `ip` cannot say. */
+async function linkNames(runner: CommandRunner): Promise<string[] | undefined> {
+  const out = await runner.tryRun(['ip', '-j', 'link', 'show'], { timeoutMs: REPORT_TIMEOUT_MS });
+  if (out.code !== 0) return undefined;
+  const parsed = z.array(z.looseObject({ ifname: z.string() })).safeParse(JSON.parse(out.stdout || '[]'));
+  return parsed.success ? parsed.data.map((l) => l.ifname) : undefined;
 }
 
 async function lvmReports(runner: CommandRunner, lvm: string) {

@@ -215,8 +215,17 @@ export async function startContainer({ spec, paths, deps, hostsFile, containerPi
     failOn(mounted.value, spec.name);
     if (setupResult.status === 'rejected') throw setupResult.reason;
     writeFileSync(paths.hosts, hostsFile(attachments));
-    const first = attachments[0];
-    if (first && spec.ports.length > 0) await deps.networks.publish(spec.id, first.ip, spec.ports);
+    if (spec.ports.length > 0) {
+      // The host forwards published ports over a veth; it cannot reach its own macvlan children.
+      const bridged = attachments.find((a) => a.hostVeth !== null);
+      if (!bridged) {
+        throw new AgentFailure(
+          'E_CONTAINER_CONFIG',
+          `${spec.name}: published ports need a bridge or overlay network; on a macvlan network the container is reachable at its own address${attachments[0] ? ` (${attachments[0].ip})` : ''}`,
+        );
+      }
+      await deps.networks.publish(spec.id, bridged.ip, spec.ports);
+    }
     init.send({ type: 'go' });
     const execd = await init.next();
     if (execd.type !== 'eof') failOn(execd, spec.name);

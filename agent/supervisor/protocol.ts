@@ -7,6 +7,7 @@
 //     | -- container.update {id, ...} ------>  |  limits in place, restart policy, state
 //     | -- container.delete {id} ----------->  |  stop, remove everything it made
 //     | -- container.logs / exec / stats --->  |  progress data streams output
+//     | -- network.peers {network, peers} -->  |  remote peers into /etc/hosts
 //
 // The spec is resolved by the agent from the resource's attributes: sizes in bytes,
 // durations in ms, volume ids as paths; the supervisor adds the image's defaults.
@@ -18,6 +19,8 @@ import {
   containerLogsResult,
   containerStatsParams,
   containerStatsResult,
+  networkPeersParams,
+  networkPeersResult,
 } from '../rpc/protocol.js';
 
 const deviceRate = z.object({ path: z.string(), rate: z.number() });
@@ -127,6 +130,7 @@ export const supervisorMethods = {
   'container.logs': { params: containerLogsParams, result: containerLogsResult },
   'container.exec': { params: containerExecParams, result: containerExecResult },
   'container.stats': { params: containerStatsParams, result: containerStatsResult },
+  'network.peers': { params: networkPeersParams, result: networkPeersResult },
   shutdown: { params: z.object({}).optional(), result: z.object({}) },
 } as const;
 export type SupervisorMethods = typeof supervisorMethods;

@@ -22,6 +22,8 @@ export interface Attachment {
   readonly bridge: string;
   readonly ifname: string;
   readonly ip: string;
+  /** The host end of the container's veth; null for a macvlan, which has none. */
+  readonly hostVeth?: string | null;
 }
 
 export interface PortRequest {

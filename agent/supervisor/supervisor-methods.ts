@@ -32,5 +32,6 @@ export function supervisorImpls(supervisor: Supervisor, deps: SupervisorDeps): I
     },
     'container.exec': async (p, call) => ({ exit_code: await supervisor.exec(p.id, p, (e) => call.progress('output', e), call.signal) }),
     'container.stats': async (p) => ({ items: await supervisor.stats(p.ids) }),
+    'network.peers': async (p) => supervisor.setNetworkPeers(p.network, p.peers),
   };
 }

@@ -3,6 +3,9 @@
 // supervisor adopts the ones still running, by pid and start time, see adopt()).
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
+import { HostsDirectory, type HostsMember } from '../network/hosts-directory.js';
+import { RemotePeerStore, type RemotePeer } from '../network/remote-peers.js';
 import { AgentFailure } from '../rpc/failure.js';
 import type { ContainerStats, OutputEvent } from '../rpc/protocol.js';
 import { signalProcess } from '../runtime/libc.js';
@@ -19,7 +22,7 @@ import {
 } from './container-files.js';
 import { ensureFifos, resolveProcess, startContainer, undoStart } from './container-start.js';
 import { runExec, type ExecRequest } from './container-exec.js';
-import { renderHosts } from './hosts-render.js';
+import { renderHosts, type HostsView } from './hosts-render.js';
 import { ContainerLog } from './log-files.js';
 import { LogPump } from './log-pump.js';
 import type { ContainerInfo, ContainerSpec, DesiredState } from './protocol.js';
@@ -71,8 +74,12 @@ class Container {
 
 export class Supervisor {
   private readonly containers = new Map<string, Container>();
+  /** Containers of this host's networks that run on other hosts (overlays), for /etc/hosts. */
+  private readonly remotePeers: RemotePeerStore;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  constructor(private readonly deps: SupervisorDeps) {
+    this.remotePeers = RemotePeerStore.open(join(deps.stateDir, 'networks'), (m) => deps.log.warn(m));
+  }
 
   get size(): number {
     return this.containers.size;
@@ -164,6 +171,20 @@ export class Supervisor {
   async inspect(id: string): Promise<ContainerInfo | null> {
     const c = this.containers.get(id);
     return c ? this.info(c) : null;
+  }
+
+  /**
+   * Replaces the containers of `network` on other hosts; the running containers on it
+   * here get them in their /etc/hosts at once, those started later at their start.
+   */
+  setNetworkPeers(network: string, peers: readonly RemotePeer[]): { changed: boolean } {
+    const changed = this.remotePeers.set(network, peers);
+    if (changed) {
+      const members = this.hostsDirectory().onNetwork(network);
+      this.refreshHostsFiles(members);
+      this.deps.log.info(`network ${network}: ${peers.length} container(s) on other hosts; /etc/hosts of ${members.length} container(s) here updated`);
+    }
+    return { changed };
   }
 
   logs(id: string, tail: number | undefined): OutputEvent[] {
@@ -266,12 +287,10 @@ export class Supervisor {
         spec: c.spec,
         paths: c.paths,
         deps: this.deps,
-        hostsFile: (attachments) =>
-          renderHosts(
-            c.spec,
-            attachments.map((a) => a.ip),
-            this.peersOf(c, attachments),
-          ),
+        hostsFile: (attachments) => {
+          const ips = Object.fromEntries(attachments.map((a) => [a.bridge, a.ip]));
+          return renderHosts(c.spec, this.hostsView(c, ips));
+        },
         containerPid: (nameOrId) => {
           for (const other of this.containers.values()) {
             if ((other.spec.id === nameOrId || other.spec.dnsName === nameOrId || other.spec.name === nameOrId) && other.lifecycle.status === 'running') {
@@ -433,37 +452,40 @@ export class Supervisor {
     return new LogPump(c.log, { stdout: c.paths.fifo('stdout'), stderr: c.paths.fifo('stderr') });
   }
 
-  /** Other running containers sharing a network with `c`, with their names. */
-  private peersOf(c: Container, attachments: readonly { bridge: string }[]): { ip: string; names: string[] }[] {
-    const bridges = new Set(attachments.map((a) => a.bridge));
-    const out: { ip: string; names: string[] }[] = [];
-    for (const other of this.containers.values()) {
-      if (other === c || other.lifecycle.status === 'stopped') continue;
-      for (const n of other.spec.networks) {
-        const ip = other.ipAddresses[n.bridge];
-        if (ip && bridges.has(n.bridge)) out.push({ ip, names: [other.spec.dnsName, ...n.aliases] });
-      }
-    }
-    return out;
+  /** The running containers (and those starting) with their addresses and names, and the networks' remote peers. */
+  private hostsDirectory(): HostsDirectory {
+    const members = [...this.containers.values()].filter((c) => c.lifecycle.status !== 'stopped').map((c) => memberOf(c.spec, c.ipAddresses));
+    return new HostsDirectory(members, (network) => this.remotePeers.peersOn(network));
   }
 
-  /** Rewrites every running container's /etc/hosts (members of its networks changed). */
-  private refreshHostsFiles(): void {
-    for (const c of this.containers.values()) {
+  /** What `c`'s /etc/hosts lists when its addresses are `ips` (bridge -> address). */
+  private hostsView(c: Container, ips: Readonly<Record<string, string>>, directory = this.hostsDirectory()): HostsView {
+    directory.join(memberOf(c.spec, ips));
+    return { ownAddresses: Object.values(ips), peers: directory.peersOf(c.spec.id), remotePeers: directory.remotePeersOf(c.spec.id) };
+  }
+
+  /** Rewrites the /etc/hosts of running containers (all, or those of `ids`) whose peers may have changed. */
+  private refreshHostsFiles(ids?: readonly string[]): void {
+    const chosen = ids ? ids.flatMap((id) => this.containers.get(id) ?? []) : [...this.containers.values()];
+    const directory = this.hostsDirectory();
+    for (const c of chosen) {
       if (c.lifecycle.status === 'stopped' || !existsSync(c.paths.hosts)) continue;
-      const attachments = Object.entries(c.ipAddresses).map(([bridge, ip]) => ({ bridge, ip }));
       try {
-        renderHosts(
-          c.spec,
-          attachments.map((a) => a.ip),
-          this.peersOf(c, attachments),
-          c.paths.hosts,
-        );
+        renderHosts(c.spec, this.hostsView(c, c.ipAddresses, directory), c.paths.hosts);
       } catch (e) {
         this.deps.log.warn(`container ${c.spec.name}: cannot update /etc/hosts: ${(e as Error).message}`);
       }
     }
   }
+}
+
+/** A container in the hosts directory: its networks that have an address, with its aliases there. */
+function memberOf(spec: ContainerSpec, ips: Readonly<Record<string, string>>): HostsMember {
+  const networks = spec.networks.flatMap((n) => {
+    const ip = ips[n.bridge];
+    return ip ? [{ bridge: n.bridge, ip, aliases: n.aliases }] : [];
+  });
+  return { id: spec.id, name: spec.dnsName, networks };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,6 +12,8 @@ export interface RunOptions {
   /** The command changes the host: log it. */
   readonly mutates?: boolean;
   readonly timeoutMs?: number;
+  /** Added to the agent's environment (DEBIAN_FRONTEND for package installs). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface CommandOutput {
@@ -78,7 +80,7 @@ export class ProcessRunner implements CommandRunner {
     return new Promise((resolve, reject) => {
       const child = spawn(program, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, LC_ALL: 'C' },
+        env: { ...process.env, ...options.env, LC_ALL: 'C' },
       });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];

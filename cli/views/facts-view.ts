@@ -29,7 +29,7 @@ function field(label: string, lines: readonly string[]): string[] {
 
 function lvmLines(lvm: Facts['lvm']): string[] {
   if (!lvm) return ['unknown (this agent does not report it)'];
-  if (!lvm.present) return ['not installed'];
+  if (!lvm.present) return ['not installed: storage resources need lvm2 (install it, or set install_packages = true in the host block)'];
   if (lvm.error) return [`installed; vgs failed: ${lvm.error}`];
   if (lvm.volume_groups.length === 0) return ['installed, no volume groups'];
   const width = Math.max(...lvm.volume_groups.map((v) => v.name.length));

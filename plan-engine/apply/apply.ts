@@ -12,12 +12,15 @@ import { Diagnostics, type Diagnostic } from '../diagnostics.js';
 import { evaluate } from '../expressions/index.js';
 import { Graph, walk } from '../graph/index.js';
 import { providerFor } from '../../providers/registry.js';
+import type { AppliedResource } from '../../providers/provider.js';
 import { cloneState, removeResource, upsertResource, type State } from '../../state/model.js';
 import type { StateWriter } from '../../state/state-writer.js';
 import { AgentError } from '../../transport/types.js';
 import type { Change, Plan } from '../plan/model.js';
 import type { EvalContext } from '../plan/eval-context.js';
 import { replanInstance } from '../plan/replan.js';
+import { hostInstances } from '../plan/hosts.js';
+import { HostTools } from './host-tools.js';
 import { outputUses } from '../plan/output-dependencies.js';
 import type { SessionPool } from '../plan/refresh.js';
 import { containsUnknown, type Value, type ValueObject } from '../values.js';
@@ -163,6 +166,7 @@ export async function applyPlan(
   const unfinished = new Set<string>();
   const graph = buildOperationGraph(plan.changes);
   prepareCreates(plan.changes, sessions, ctx);
+  const tools = new HostTools();
   // --parallelism bounds the hosts worked on at once; within a host, operations run up to
   // hostParallelism at a time.
   await walk(graph, {
@@ -182,9 +186,16 @@ export async function applyPlan(
         if (op !== 'delete' && planned && containsUnknown(planned) && config && ctx) {
           planned = replanInstance(config, ctx, change, diags) ?? planned;
         }
-        const session = provider.usesAgent ? await sessions.session(change.host, ctxOrThrow(ctx)) : undefined;
         const prior = op === 'create' ? null : change.before;
-        const newAttrs = await provider.apply({ action: op, address: change.address, prior, planned: op === 'delete' ? null : planned }, session);
+        const req = { action: op, address: change.address, prior, planned: op === 'delete' ? null : planned };
+        let newAttrs: ValueObject | null;
+        if (provider.multiHost) {
+          newAttrs = await provider.multiHost.apply(req, (host) => sessions.session(host, ctxOrThrow(ctx)));
+        } else {
+          const session = provider.usesAgent ? await sessions.session(change.host, ctxOrThrow(ctx)) : undefined;
+          if (session) await tools.ensure(provider, req.planned, hostInstances(ctxOrThrow(ctx)).get(change.host), session);
+          newAttrs = await provider.apply(req, session);
+        }
         if (op === 'delete' && change.action === 'create-then-delete') {
           // The old object is gone; the state already records its replacement.
         } else if (op === 'delete' || newAttrs === null) {
@@ -236,6 +247,7 @@ export async function applyPlan(
       hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
     },
   });
+  if (ctx) await reconcile(state, sessions, ctx, diags);
   if (config && ctx && plan.mode !== 'destroy') {
     state.outputs = evaluateOutputs(config, ctx, unfinished, state.outputs);
   } else if (plan.mode === 'destroy') {
@@ -248,6 +260,27 @@ export async function applyPlan(
   await writer.persist(state);
   await writer.flush();
   return { state, summary, diagnostics: diags.items, outcomes };
+}
+
+/** The types' reconcile hooks, on every recorded object of theirs (see ResourceProvider.reconcile). */
+async function reconcile(state: State, sessions: SessionPool, ctx: EvalContext, diags: Diagnostics): Promise<void> {
+  const all: AppliedResource[] = state.resources.map((r) => ({
+    address: r.address,
+    type: r.type,
+    name: r.name,
+    host: r.host,
+    attributes: r.attributes as ValueObject,
+  }));
+  for (const own of all) {
+    const provider = providerFor(own.type);
+    if (!provider?.reconcile) continue;
+    try {
+      await provider.reconcile(own, all, (host) => sessions.session(host, ctx));
+    } catch (e) {
+      if (!(e instanceof AgentError)) throw e;
+      diags.error(e.code, `Updating what depends on ${own.address} failed: ${e.message}`, { address: own.address });
+    }
+  }
 }
 
 function ctxOrThrow(ctx: EvalContext | undefined): EvalContext {

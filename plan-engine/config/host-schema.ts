@@ -14,6 +14,8 @@ export const hostSchema = z.strictObject({
   jump_host: z.unknown().optional(),
   sudo: z.boolean().optional(),
   allow_privileged: z.boolean().optional(),
+  /** tsinfra may install the tools its resources need here (lvm2, thin-provisioning-tools) with the host's package manager. */
+  install_packages: z.boolean().optional(),
   /** The thin pool (`VG/POOL`) that holds containers' rootfs volumes (`rootfs_size`) unless a container names its own. */
   rootfs_thin_pool: z
     .string()

@@ -33,7 +33,7 @@ import { TSINFRA_VERSION } from '../version.js';
 import { satisfies } from '../version-constraint.js';
 import { evaluateVariables, type InputValue } from '../variables.js';
 import { evaluateHost, hostInstances } from './hosts.js';
-import type { PlanContext } from '../../providers/provider.js';
+import { MULTI_HOST, type PlanContext } from '../../providers/provider.js';
 import { outputUses } from './output-dependencies.js';
 import type { HostStorage } from '../../providers/storage-model.js';
 import { checkStoragePlan } from './storage-check.js';
@@ -153,7 +153,9 @@ export async function makePlan(config: Config, stored: State | null, options: Pl
     planDeletes(state, options.mode, targetSet, planned, changes);
   }
   checkPreventDestroy(config, changes, ctx, diags);
-  if (storage && options.mode === 'normal') checkStoragePlan(changes, await storage.models(), config, diags);
+  if (storage && options.mode === 'normal') {
+    checkStoragePlan(changes, await storage.models(), config, diags, (host) => hostInstances(ctx).get(host)?.['install_packages'] === true);
+  }
 
   const outputs = options.mode === 'destroy' ? destroyedOutputs(config, state, targetSet) : planOutputs(config, ctx, state, diags, targetSet);
   changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -439,6 +441,15 @@ function instanceAddresses(ctx: EvalContext, resourceKey: string): string[] {
 
 /** Evaluates the `host` meta-argument into the host's address. */
 function instanceHost(decl: ResourceDecl, scope: ReturnType<EvalContext['scope']>, address: string, ctx: EvalContext, diags: Diagnostics): string | undefined {
+  if (providerFor(decl.addr.type)?.multiHost) {
+    if (!decl.host) return MULTI_HOST;
+    diags.error('E_HOST_NOT_ALLOWED', `${decl.addr.type} spans several hosts and takes no host`, {
+      detail: 'List its member hosts in `hosts` instead.',
+      range: decl.host.range,
+      address,
+    });
+    return undefined;
+  }
   if (!decl.host) {
     if (ctx.config.hosts.size === 1 && [...ctx.config.hosts.values()][0]!.count === undefined && [...ctx.config.hosts.values()][0]!.forEach === undefined) {
       return `host.${[...ctx.config.hosts.keys()][0]!}`;

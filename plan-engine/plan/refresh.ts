@@ -31,14 +31,32 @@ export async function refreshState(
   unreachable?: Map<string, AgentError>,
 ): Promise<Drift[]> {
   const byHost = new Map<string, number[]>();
+  const multiHost: number[] = [];
   state.resources.forEach((r, i) => {
     if (!providerFor(r.type)?.usesAgent) return;
+    if (providerFor(r.type)?.multiHost) {
+      multiHost.push(i);
+      return;
+    }
     const list = byHost.get(r.host) ?? [];
     list.push(i);
     byHost.set(r.host, list);
   });
   const drift: Drift[] = [];
   const gone = new Set<number>();
+  /** What the host has now for resource i: drift, and the state copy updated. */
+  const record = (i: number, now: ValueObject | null): void => {
+    const r = state.resources[i]!;
+    const before = r.attributes as ValueObject;
+    if (now === null) {
+      drift.push({ address: r.address, kind: 'deleted', before, after: null, sensitivePaths: r.sensitivePaths });
+      gone.add(i);
+    } else if (!valuesEqual(before, now)) {
+      const seenBefore = withObserved(before, now, providerFor(r.type)?.observed ?? []);
+      if (!valuesEqual(seenBefore, now)) drift.push({ address: r.address, kind: 'changed', before: seenBefore, after: now, sensitivePaths: r.sensitivePaths });
+      r.attributes = now;
+    }
+  };
   const hosts = [...byHost.keys()];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -56,17 +74,7 @@ export async function refreshState(
             diags.error(item.error.code, `Refreshing ${r.address} failed: ${item.error.message}`, { address: r.address });
             return;
           }
-          const now = item.state as ValueObject | null;
-          const before = r.attributes as ValueObject;
-          if (now === null) {
-            drift.push({ address: r.address, kind: 'deleted', before, after: null, sensitivePaths: r.sensitivePaths });
-            gone.add(indexes[j]!);
-          } else if (!valuesEqual(before, now)) {
-            const seenBefore = withObserved(before, now, providerFor(r.type)?.observed ?? []);
-            if (!valuesEqual(seenBefore, now))
-              drift.push({ address: r.address, kind: 'changed', before: seenBefore, after: now, sensitivePaths: r.sensitivePaths });
-            r.attributes = now;
-          }
+          record(indexes[j]!, item.state as ValueObject | null);
         });
       } catch (e) {
         if (!(e instanceof AgentError)) throw e;
@@ -86,6 +94,17 @@ export async function refreshState(
     }
   };
   await Promise.all(Array.from({ length: Math.min(sessions.parallelism, hosts.length) }, worker));
+  // Resources spanning hosts read each of their parts themselves.
+  for (const i of multiHost) {
+    const r = state.resources[i]!;
+    try {
+      record(i, await providerFor(r.type)!.multiHost!.read(r.attributes as ValueObject, (host) => sessions.session(host, ctx)));
+    } catch (e) {
+      if (!(e instanceof AgentError)) throw e;
+      const severity = unreachable ? 'warning' : 'error';
+      diags.add({ severity, code: e.code, summary: `Cannot refresh ${r.address}: ${e.message}`, address: r.address });
+    }
+  }
   state.resources = state.resources.filter((_, i) => !gone.has(i));
   return drift.sort((a, b) => (a.address < b.address ? -1 : 1));
 }

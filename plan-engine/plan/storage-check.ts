@@ -33,11 +33,18 @@ interface Item {
 const LABEL = { group: 'Volume group', pool: 'Thin pool', volume: 'Logical volume' } as const;
 const RESOURCE = { group: 'volume_group', pool: 'thin_pool', volume: 'logical_volume' } as const;
 
-export function checkStoragePlan(changes: readonly Change[], models: ReadonlyMap<string, HostStorage>, config: Config, diags: Diagnostics): void {
+/** `installAllowed`: whether a host's block lets tsinfra install the tools it lacks (`install_packages`). */
+export function checkStoragePlan(
+  changes: readonly Change[],
+  models: ReadonlyMap<string, HostStorage>,
+  config: Config,
+  diags: Diagnostics,
+  installAllowed: (host: string) => boolean = () => false,
+): void {
   for (const [host, model] of models) {
     const items = storageItems(changes, host, model);
     if (!items.length) continue;
-    const c = new HostChecks(host, model, items, config, diags);
+    const c = new HostChecks(host, model, items, config, diags, installAllowed(host));
     if (!c.tools()) continue;
     // A storage resource that failed to plan may be the very object another one names.
     if (!diags.items.some((d) => d.severity === 'error' && d.address !== undefined && providerFor(d.address.split('.')[0]!)?.storage)) c.existence();
@@ -77,6 +84,7 @@ class HostChecks {
     private readonly items: readonly Item[],
     private readonly config: Config,
     private readonly diags: Diagnostics,
+    private readonly installAllowed: boolean,
   ) {
     const planned = new Set(items.flatMap((i) => (i.after ? [`${i.after.kind} ${i.after.id}`] : [])));
     this.destroyed = new Set(
@@ -86,16 +94,28 @@ class HostChecks {
     );
   }
 
-  /** lvm2 (and for pools, thin-provisioning-tools) on the host; false when nothing else is worth checking. */
+  /**
+   * lvm2 (and for pools, thin-provisioning-tools) on the host, or to be installed by the
+   * apply where the host allows it; false when nothing else is worth checking.
+   */
   tools(): boolean {
     const lvm = this.model.lvm;
     const needing = this.items.filter(changing);
+    const allow = "Or set install_packages = true in the host block: the apply then installs it with the host's package manager.";
     if (!lvm.present) {
       if (!needing.length) return false;
+      if (this.installAllowed) {
+        // Without lvm2 the host's groups cannot be read: the agent checks again once it is installed.
+        this.hostWarning(
+          'W_TOOLS_INSTALLED_BY_APPLY',
+          `${this.host} has no LVM tools (lvm2): the apply installs them before ${list(needing.map((i) => i.change.address))}`,
+        );
+        return false;
+      }
       this.hostError(
         'E_LVM_NOT_INSTALLED',
         `${this.host} has no LVM tools (lvm2), which ${list(needing.map((i) => i.change.address))} need`,
-        'Install the lvm2 package on the host (Debian, Ubuntu: apt-get install lvm2; Fedora, RHEL: dnf install lvm2) and plan again.',
+        `Install the lvm2 package on the host (Debian, Ubuntu: apt-get install lvm2; Fedora, RHEL: dnf install lvm2) and plan again. ${allow}`,
       );
       return false;
     }
@@ -109,11 +129,18 @@ class HostChecks {
     }
     const thin = needing.filter((i) => i.after!.kind === 'pool' || i.after!.thin === true);
     if (!lvm.thin && thin.length) {
-      this.hostError(
-        'E_THIN_NOT_INSTALLED',
-        `${this.host} cannot run thin pools, which ${list(thin.map((i) => i.change.address))} need: thin_check is missing`,
-        'Install the thin-provisioning-tools package on the host (apt-get install thin-provisioning-tools): lvm2 runs its thin_check to activate thin pools.',
-      );
+      if (this.installAllowed) {
+        this.hostWarning(
+          'W_TOOLS_INSTALLED_BY_APPLY',
+          `${this.host} has no thin-provisioning-tools: the apply installs them before ${list(thin.map((i) => i.change.address))}`,
+        );
+      } else {
+        this.hostError(
+          'E_THIN_NOT_INSTALLED',
+          `${this.host} cannot run thin pools, which ${list(thin.map((i) => i.change.address))} need: thin_check is missing`,
+          `Install the thin-provisioning-tools package on the host (apt-get install thin-provisioning-tools): lvm2 runs its thin_check to activate thin pools. ${allow}`,
+        );
+      }
     }
     return true;
   }
@@ -293,8 +320,16 @@ class HostChecks {
   }
 
   private hostError(code: string, summary: string, detail: string): void {
+    this.diags.error(code, summary, { detail, address: this.host, ...this.hostRange() });
+  }
+
+  private hostWarning(code: string, summary: string): void {
+    this.diags.add({ severity: 'warning', code, summary, address: this.host, ...this.hostRange() });
+  }
+
+  private hostRange(): { range?: SourceRange } {
     const decl = this.config.hosts.get(this.host.replace(/^host\./, '').replace(/\[.*$/, ''));
-    this.diags.error(code, summary, { detail, address: this.host, ...(decl ? { range: decl.range } : {}) });
+    return decl ? { range: decl.range } : {};
   }
 
   private rangeOf(change: Change, path: AttrPath): SourceRange | undefined {

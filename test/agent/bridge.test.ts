@@ -226,7 +226,7 @@ describe('network (bridge) on the real kernel', () => {
     await assert.rejects(apply(agent, 'create', null, { ...planned, subnet: '10.1.0.1/24' }), /planned\.subnet/);
     await assert.rejects(apply(agent, 'create', null, { ...planned, gateway: '10.9.0.1' }), /planned\.gateway/);
     await assert.rejects(apply(agent, 'create', null, { ...planned, mtu: 'big' }), /planned\.mtu/);
-    await rejectsWith(apply(agent, 'create', null, { ...planned, driver: 'macvlan' }), 'E_UNSUPPORTED_DRIVER');
+    await rejectsWith(apply(agent, 'create', null, { ...planned, driver: 'ipvlan' }), 'E_UNSUPPORTED_DRIVER');
     await rejectsWith(apply(agent, 'create', null, null), 'E_RPC_INVALID');
     assert.equal(await linkOf(agent, 'tsi-front-1'), null);
   });

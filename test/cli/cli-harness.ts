@@ -37,7 +37,9 @@ export function tsinfra(args: readonly string[], opts: CliOptions = {}): Promise
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A run ended by a signal has no exit code: 1, and the signal named where a failing
+    // assertion prints it.
+    child.on('close', (code, signal) => resolve({ code: code ?? 1, stdout, stderr: signal ? `${stderr}[tsinfra was ended by ${signal}]\n` : stderr }));
     child.stdin.end(opts.input ?? '');
   });
 }

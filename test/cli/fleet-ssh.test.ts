@@ -10,12 +10,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountCgroups } from '../transport/install/test-hosts.js';
 import { testHostsUp, type TestHost, type TestHosts } from '../transport/ssh/test-hosts.js';
 import { buildTestImage } from './container-lab.js';
 import { configDir, tsinfra } from './cli-harness.js';
+import { tearDownFleet } from './fleet-hosts.js';
 import { defaultAgentBundleDir, sealAgentBundle, type AgentBundle } from '../../transport/install/agent-bundle.js';
 
 const SET = { prefix: 'tsf', net: '10.213.30', dir: '/tmp/tsinfra-hosts-tsf' };
@@ -104,43 +105,6 @@ function startSshd(h: TestHost, inHost: number): void {
   execFileSync('nsenter', ['-t', String(inHost), '-n', '-m', '-u', '--', ...sshd]);
 }
 
-/** Kills what the hosts' supervisors started (by the container ids each host recorded) and the supervisors. */
-function cleanUpHost(h: TestHost): void {
-  const pidFile = join(h.hostDir, 'run/tsinfra/supervisor.pid');
-  if (existsSync(pidFile)) {
-    try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  const containers = join(h.hostDir, 'var/lib/tsinfra/containers');
-  const ids = existsSync(containers) ? readdirSync(containers) : [];
-  for (const id of ids) {
-    for (const controller of readdirSync('/sys/fs/cgroup')) {
-      const dir = join('/sys/fs/cgroup', controller, 'tsinfra', id);
-      if (!existsSync(dir)) continue;
-      try {
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-  for (const id of ids) {
-    for (const controller of readdirSync('/sys/fs/cgroup')) {
-      const dir = join('/sys/fs/cgroup', controller, 'tsinfra', id);
-      for (let i = 0; i < 20 && existsSync(dir); i++) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          execFileSync('sleep', ['0.05']);
-        }
-      }
-    }
-  }
-}
-
 describe('a fleet of five hosts over SSH', () => {
   let hosts: TestHosts;
   let cfg: Awaited<ReturnType<typeof configDir>>;
@@ -153,20 +117,7 @@ describe('a fleet of five hosts over SSH', () => {
     image = await buildTestImage(cfg.dir);
     await cfg.write('main.hcl', config(hosts, image));
   });
-  after(async () => {
-    if (cfg && hosts) await tsinfra(['destroy', '--auto-approve', cfg.dir]).catch(() => undefined);
-    for (const h of hosts?.hosts ?? []) cleanUpHost(h);
-    // The hosts' agents share this machine's cgroup tree: their parent goes once empty.
-    for (const controller of readdirSync('/sys/fs/cgroup')) {
-      try {
-        rmdirSync(join('/sys/fs/cgroup', controller, 'tsinfra'));
-      } catch {
-        // absent, not a directory, or in use by containers of someone else: leave it
-      }
-    }
-    await hosts?.down();
-    await cfg?.remove();
-  });
+  after(() => tearDownFleet(hosts, cfg));
 
   test('the first apply installs the agent and creates a network, an image and a container on every host', async () => {
     const r = await tsinfra(['apply', '--auto-approve', cfg.dir]);
@@ -310,7 +261,8 @@ resource "container" "client" {
     assert.match(r.stdout, /4 added, 0 changed, 4 destroyed/);
     // Back to the trusted keys: everything converges.
     await cfg.write('main.hcl', config(hosts, image));
-    assert.equal((await tsinfra(['apply', '--auto-approve', cfg.dir])).code, 0);
+    const converged = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+    assert.equal(converged.code, 0, converged.stdout + converged.stderr);
     assert.equal((await tsinfra(['plan', '--detailed-exitcode', cfg.dir])).code, 0);
   });
 });

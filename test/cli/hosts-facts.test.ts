@@ -46,7 +46,7 @@ test('facts of every host, one block each, in address order', async () => {
   assert.match(first, new RegExp(`^  kernel +${release().replace(/[.+]/g, '\\$&')}$`, 'm'));
   assert.match(first, new RegExp(`^  architecture +${process.arch}, \\d+ CPUs?, `, 'm'));
   assert.match(first, /^ {2}cgroup +(v1|v2|hybrid): \w+/m);
-  assert.match(first, /^ {2}lvm +(not installed|installed, .*|\S+ +\S+ free of \S+)$/m);
+  assert.match(first, /^ {2}lvm +(not installed: .*|installed, .*|\S+ +\S+ free of \S+)$/m);
   // The namespace has only its loopback device.
   assert.match(first, /^ {2}interfaces +lo +mtu 65536 +127\.0\.0\.1\/8/m);
   assert.match(first, /^ {2}agent +\d+\.\d+\.\d+ \(protocol \d+\)$/m);

@@ -69,7 +69,7 @@ const CASES: readonly Case[] = [
   { name: 'invalid-cidr-host-bits', expect: [{ code: 'E_INVALID_CIDR', ...at('main.hcl', 8, 3), address: 'network.front', says: /subnet/ }] },
   { name: 'gateway-outside-subnet', expect: [{ code: 'E_INVALID_GATEWAY', ...at('main.hcl', 9, 3), address: 'network.front', says: /10\.20\.0\.1/ }] },
   { name: 'mtu-out-of-range', expect: [{ code: 'E_INVALID_VALUE', ...at('main.hcl', 9, 3), address: 'network.front', says: /mtu/ }] },
-  { name: 'macvlan-unsupported', expect: [{ code: 'E_UNSUPPORTED', ...at('main.hcl', 7, 3), address: 'network.lan', says: /macvlan/ }] },
+  { name: 'macvlan-vlan-mismatch', expect: [{ code: 'E_INVALID_VLAN', ...at('main.hcl', 8, 3), address: 'network.lan', says: /eth0\.20/ }] },
   { name: 'nat-and-internal', expect: [{ code: 'E_CONFLICT', ...at('main.hcl', 10, 3), address: 'network.front', says: /internal/ }] },
 
   // References, functions and expressions (the range is the attribute holding the expression)

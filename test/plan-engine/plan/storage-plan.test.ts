@@ -267,7 +267,7 @@ resource "logical_volume" "data" {
       errors(r)[0]!.summary,
       /^host\.local has no LVM tools \(lvm2\), which logical_volume\.data, logical_volume\.scratch, thin_pool\.pool and volume_group\.vg0 need$/,
     );
-    assert.match(errors(r)[0]!.detail!, /apt-get install lvm2/);
+    assert.match(errors(r)[0]!.detail!, /apt-get install lvm2.*install_packages = true/);
     assert.equal(errors(r)[0]!.range?.start.line, 1);
     const noThin = inventory({ lvm: { present: true, thin: false }, block_devices: [device('/dev/vdb', 10 * GiB)] });
     const t = await planWith(STACK, new FakeHost('host.local', noThin));
@@ -276,6 +276,29 @@ resource "logical_volume" "data" {
       ['E_THIN_NOT_INSTALLED'],
     );
     assert.match(errors(t)[0]!.summary, /logical_volume\.scratch and thin_pool\.pool need: thin_check is missing/);
+  });
+
+  test('with install_packages = true, missing tools are a warning: the apply installs them', async () => {
+    const config = await loadHcl('host "local" {\n  transport        = "local"\n  install_packages = true\n}\n' + STACK);
+    const noLvm = inventory({ lvm: { present: false, thin: false }, block_devices: [device('/dev/vdb', 10 * GiB)] });
+    const r = await makePlan(
+      config,
+      null,
+      { mode: 'normal', refresh: true, targets: [], replace: [], inputs: new Map() },
+      pool(new FakeHost('host.local', noLvm)),
+    );
+    assert.deepEqual(errors(r), []);
+    const warning = r.diagnostics.find((d) => d.code === 'W_TOOLS_INSTALLED_BY_APPLY');
+    assert.match(warning!.summary, /^host\.local has no LVM tools \(lvm2\): the apply installs them before logical_volume\.data/);
+    const noThin = inventory({ lvm: { present: true, thin: false }, block_devices: [device('/dev/vdb', 10 * GiB)] });
+    const t = await makePlan(
+      config,
+      null,
+      { mode: 'normal', refresh: true, targets: [], replace: [], inputs: new Map() },
+      pool(new FakeHost('host.local', noThin)),
+    );
+    assert.deepEqual(errors(t), []);
+    assert.match(t.diagnostics.find((d) => d.code === 'W_TOOLS_INSTALLED_BY_APPLY')!.summary, /no thin-provisioning-tools/);
   });
 
   test('a device with a filesystem is refused at plan time, at its line, and only that is reported', async () => {
