@@ -226,8 +226,11 @@ async function readMembers(state: ValueObject, sessions: HostSessions): Promise<
     return item.state as ValueObject | null;
   });
   const members: Members = {};
-  for (const [host, part] of parts) if (part) members[host] = memberFrom(part);
-  if (!Object.keys(members).length) return null;
+  // A VXLAN device re-made by hand with another VNI or port is not this overlay's part:
+  // its member drops out like a missing one, and the apply makes it again.
+  const ours = (part: ValueObject) => part['vni'] === state['vni'] && part['port'] === state['port'];
+  for (const [host, part] of parts) if (part && ours(part)) members[host] = memberFrom(part);
+  if (![...parts.values()].some((p) => p !== null)) return null;
   // A member whose part is gone drops out of `members`: the plan puts it back. NAT lost on
   // any member is NAT lost: the update sets it on all.
   const nat = [...parts.values()].every((p) => p === null || p['nat'] === true);

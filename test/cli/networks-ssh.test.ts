@@ -5,12 +5,15 @@
 //   - a missing parent is refused at plan time, naming the host and its interfaces;
 //   - a VXLAN overlay across three hosts: containers reach each other by address and by
 //     name (resource name and alias), from every member; adding a fourth host updates the
-//     others in place; an FDB entry deleted by hand is drift, put back by the next apply;
+//     others in place; an FDB entry deleted or a VNI changed by hand is drift, put back by
+//     the next apply; a published port answers through the overlay container's host, and a
+//     sidecar (network_mode = "container:o1") shares its namespace;
+//   - published ports on a macvlan-only container are refused when it starts;
 //   - destroy leaves no interface, FDB entry or rule on any host.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { mountCgroups } from '../transport/install/test-hosts.js';
 import { testHostsUp, type TestHosts } from '../transport/ssh/test-hosts.js';
 import { attrs, buildTestImage } from './container-lab.js';
@@ -30,11 +33,11 @@ interface Layout {
 
 function config(hosts: TestHosts, image: string, layout: Layout): string {
   const hostMap = Object.fromEntries(hosts.hosts.map((h) => [h.name, h.address]));
-  const container = (name: string, host: string, network: string) => `
+  const container = (name: string, host: string, network: string, command = '["sleep", "3600"]') => `
 resource "container" "${name}" {
   host         = host.node["${host}"]
   image        = image.busybox["${host}"].id
-  command      = ["sleep", "3600"]
+  command      = ${command}
   stop_timeout = "100ms"
   ${network}
 }
@@ -75,7 +78,13 @@ resource "overlay_network" "ovl" {
   subnet = "${OVERLAY}"
   vni    = 4242
 }
-${container('o1', 'h1', 'network { id = overlay_network.ovl.id  aliases = ["alpha"] }')}
+${container(
+  'o1',
+  'h1',
+  'network { id = overlay_network.ovl.id  aliases = ["alpha"] }\n  port { host_port = 18080  container_port = 8080 }',
+  '["sh", "-c", "mkdir -p /www && echo hello-from-o1 > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+)}
+${container('o1side', 'h1', 'network_mode = "container:o1"\n  depends_on   = [container.o1]')}
 ${container('o2', 'h2', 'network { id = overlay_network.ovl.id }')}
 ${container('o3', 'h3', 'network { id = overlay_network.ovl.id  aliases = ["gamma"] }')}
 ${layout.overlay.includes('h4') ? container('o4', 'h4', 'network { id = overlay_network.ovl.id }') : ''}
@@ -236,9 +245,14 @@ resource "network" "nowhere" {
     assertReaches(pidOf(cfg.dir, 'container.o1'), 'o4', 'o1');
   });
 
-  test('an FDB entry deleted by hand is drift, and the next apply puts it back', async () => {
-    const vxlan = attrs(cfg.dir, 'overlay_network.ovl')['vxlan'] as string;
+  test('an FDB entry deleted by hand, or a VXLAN device re-made with another VNI, is drift, and the next apply puts it back', async () => {
+    const { vxlan, bridge } = attrs(cfg.dir, 'overlay_network.ovl') as { vxlan: string; bridge: string };
     execFileSync('ip', ['netns', 'exec', `${SET.prefix}-h2`, 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', vxlan, 'dst', addressOf('h1')]);
+    // On h3, the VXLAN device re-made by hand with another VNI.
+    const h3 = (...argv: string[]) => execFileSync('ip', ['netns', 'exec', `${SET.prefix}-h3`, 'ip', ...argv]);
+    h3('link', 'del', vxlan);
+    h3('link', 'add', vxlan, 'type', 'vxlan', 'id', '999', 'local', addressOf('h3'), 'dev', 'eth0', 'dstport', '4789');
+    h3('link', 'set', vxlan, 'master', bridge, 'up');
     const plan = await tsinfra(['plan', '--detailed-exitcode', cfg.dir]);
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /overlay_network\.ovl has changed/);
@@ -246,7 +260,40 @@ resource "network" "nowhere" {
     const r = await tsinfra(['apply', '--auto-approve', cfg.dir]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.ok(floodEntries('h2', vxlan).includes(addressOf('h1')));
+    const [link] = inHost('h3', ['ip', '-j', '-d', 'link', 'show', 'dev', vxlan]) as { linkinfo: { info_data: { id: number } } }[];
+    assert.equal(link!.linkinfo.info_data.id, 4242, 'the VNI is put back');
+    assert.equal(floodEntries('h3', vxlan).length, 3);
     assertReaches(pidOf(cfg.dir, 'container.o2'), 'alpha', 'o2');
+    assertReaches(pidOf(cfg.dir, 'container.o3'), 'alpha', 'o3');
+  });
+
+  test("an overlay container's published port answers on its host's address; a sidecar shares its namespace", async () => {
+    const page = spawnSync('ip', ['netns', 'exec', `${SET.prefix}-h2`, 'busybox', 'wget', '-q', '-O-', `http://${addressOf('h1')}:18080/`], {
+      encoding: 'utf8',
+    });
+    assert.equal(page.stdout.trim(), 'hello-from-o1', page.stderr);
+    const netns = (address: string) => readlinkSync(`/proc/${pidOf(cfg.dir, address)}/ns/net`);
+    assert.equal(netns('container.o1side'), netns('container.o1'));
+  });
+
+  test('published ports on a macvlan-only container are refused: the host cannot reach its own macvlan containers', async () => {
+    const extra = `
+resource "container" "mvport" {
+  host         = host.node["h1"]
+  image        = image.busybox["h1"].id
+  command      = ["sleep", "3600"]
+  stop_timeout = "100ms"
+  network { id = network.lan["h1"].id }
+  port { host_port = 18081  container_port = 80 }
+}
+`;
+    await cfg.write('main.hcl', config(hosts, image, { overlay: ['h1', 'h2', 'h3', 'h4'], extra }));
+    const r = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /mvport: published ports need a bridge or overlay network/);
+    await cfg.write('main.hcl', config(hosts, image, { overlay: ['h1', 'h2', 'h3', 'h4'] }));
+    const back = await tsinfra(['apply', '--auto-approve', cfg.dir]);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
   });
 
   test('destroy leaves no interface, FDB entry or rule on any host', async () => {
