@@ -167,6 +167,8 @@ export async function applyPlan(
   const graph = buildOperationGraph(plan.changes);
   prepareCreates(plan.changes, sessions, ctx);
   const tools = new HostTools();
+  // Every host is evaluated by now: one map for the whole walk.
+  const hostSettings = ctx ? hostInstances(ctx) : new Map<string, ValueObject>();
   // --parallelism bounds the hosts worked on at once; within a host, operations run up to
   // hostParallelism at a time.
   await walk(graph, {
@@ -193,7 +195,7 @@ export async function applyPlan(
           newAttrs = await provider.multiHost.apply(req, (host) => sessions.session(host, ctxOrThrow(ctx)));
         } else {
           const session = provider.usesAgent ? await sessions.session(change.host, ctxOrThrow(ctx)) : undefined;
-          if (session) await tools.ensure(provider, req.planned, hostInstances(ctxOrThrow(ctx)).get(change.host), session);
+          if (session) await tools.ensure(provider, req.planned, hostSettings.get(change.host), session);
           newAttrs = await provider.apply(req, session);
         }
         if (op === 'delete' && change.action === 'create-then-delete') {
