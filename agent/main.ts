@@ -69,18 +69,23 @@ const residency =
     ? ResidentAgent.claim({ runDir, lingerMs, log, serve: (conn) => serveSession(conn, conn).then(() => undefined) })
     : Promise.resolve(undefined);
 
-const reason = await serveSession(process.stdin, process.stdout);
-log.info(`agent session over: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
-const resident = await residency.catch((e: Error) => {
-  log.warn(`cannot stay resident: ${e.message}`);
-  return undefined;
-});
-if (resident) {
-  // Let the last response reach the pipe, then let go of the SSH session's stdio.
-  process.stdout.write('', () => resident.stdioDone());
-} else {
-  log.close();
-  // Let the last response reach the pipe before exiting, but exit in any case.
-  process.stdout.end(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000);
+// No top-level await: the bundled agent is a CommonJS script (see agent-launcher.ts).
+async function main(): Promise<void> {
+  const reason = await serveSession(process.stdin, process.stdout);
+  log.info(`agent session over: ${reason === 'eof' ? 'end of input' : 'shutdown requested'}`);
+  const resident = await residency.catch((e: Error) => {
+    log.warn(`cannot stay resident: ${e.message}`);
+    return undefined;
+  });
+  if (resident) {
+    // Let the last response reach the pipe, then let go of the SSH session's stdio.
+    process.stdout.write('', () => void resident.stdioDone().catch((e: Error) => log.error(`cannot let go of the session's stdio: ${e.message}`)));
+  } else {
+    log.close();
+    // Let the last response reach the pipe before exiting, but exit in any case.
+    process.stdout.end(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000);
+  }
 }
+
+void main();

@@ -1,7 +1,7 @@
-// The agent's method implementations, wired to a resource registry and the host.
+// The agent's method implementations, wired to a resource registry and the host. The
+// code of the rarer methods (facts, inventory, packages) is imported when called: every
+// fresh host starts an agent, and what it does not load costs it nothing.
 import { arch, hostname } from 'node:os';
-import { collectFacts } from './facts.js';
-import { storageInventory } from './storage/inventory.js';
 import type { ResourceRegistry } from './resources/registry.js';
 import { PROTOCOL_VERSION } from './rpc/protocol.js';
 import type { CallContext, MethodImpls } from './rpc/server.js';
@@ -9,7 +9,6 @@ import type { CommandRunner } from './system/command.js';
 import { AgentFailure } from './rpc/failure.js';
 import type { SupervisorClient } from './supervisor/supervisor-client.js';
 import { agentBuild } from './version.js';
-import { HostPackages } from './system/packages.js';
 
 export interface AgentContext {
   readonly registry: ResourceRegistry;
@@ -49,12 +48,12 @@ export function agentMethods(ctx: AgentContext): MethodImpls {
       arch: arch(),
       nodeVersion: process.version,
     }),
-    facts: () => collectFacts({ runner: ctx.runner, stateDir: ctx.stateDir }),
+    facts: async () => (await import('./facts.js')).collectFacts({ runner: ctx.runner, stateDir: ctx.stateDir }),
     'resource.read': async (p) => ({ items: await ctx.registry.readBatch(p.items) }),
     'resource.apply': async (p, call) => ({ state: await ctx.registry.apply(p.type, p.action, p.prior, p.planned, call.progress, p.address) }),
     'resource.import': async (p) => ({ state: await ctx.registry.import(p.type, p.id) }),
-    'storage.inventory': () => storageInventory(ctx.runner),
-    'host.install_tools': (p) => new HostPackages(ctx.runner).ensure(p.tools),
+    'storage.inventory': async () => (await import('./storage/inventory.js')).storageInventory(ctx.runner),
+    'host.install_tools': async (p) => new (await import('./system/packages.js')).HostPackages(ctx.runner).ensure(p.tools),
     // Streamed output is passed on as it comes (progress data).
     'container.logs': (p, call) =>
       streamFromSupervisor(supervisorOf(ctx), call, () => supervisorOf(ctx).call('container.logs', p, (m, d) => call.progress(m, d))),

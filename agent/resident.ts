@@ -14,7 +14,6 @@ import { openSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AgentFileLog } from './log.js';
-import { dup2 } from './runtime/libc.js';
 import { holdsPidFile, ownCommandLine, pidFileHolder, retire, takePidFile } from './system/pid-file.js';
 
 export const RESIDENT_SOCKET = 'agent.sock';
@@ -85,7 +84,9 @@ export class ResidentAgent {
    * The SSH session's stdio is over: from now on stdin, stdout and stderr are /dev/null,
    * so that the engine sees the channel end and nothing is written to a dead pipe.
    */
-  stdioDone(): void {
+  async stdioDone(): Promise<void> {
+    // koffi is loaded here, after the session, not at every agent's start.
+    const { dup2 } = await import('./runtime/libc.js');
     const devNull = openSync('/dev/null', 'r+');
     for (const fd of [0, 1, 2]) dup2(devNull, fd);
     this.ended();

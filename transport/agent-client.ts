@@ -88,6 +88,8 @@ export class AgentClient implements AgentSession {
       overlong: (n) => this.remember(this.strayLines, `(a line of ${n} bytes, too long)`, STRAY_TAIL_LINES),
     });
     channel.fromAgent.on('data', (chunk: Buffer | string) => stdout.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    // Flowing even if paused: the bootstrap's line reader pauses the channel before it hands it over.
+    channel.fromAgent.resume();
     const ended = () => {
       if (this.inputEnded) return;
       this.inputEnded = true;

@@ -4,14 +4,17 @@
 //   resident (root logins): a direct-streamlocal channel to <run>/agent.sock, served by
 //     the agent a previous run left on the host (agent/resident.ts). Used when it is of
 //     this tsinfra's build: nothing is started or checked on the host, one round trip.
-//   exec: install (install/agent-installer.ts: one probe, uploads only when the version or
-//     a checksum differs) -> `[sudo -n --] node agent.mjs` over an exec channel. The agent
-//     stays resident afterwards for agent_idle_timeout, replacing one of an older build.
+//   exec: `[sudo -n --] sh -s` -> node running install/host-bootstrap.ts, which checks the
+//     installed agent's checksums, installs an SFTP upload when they differ, then becomes
+//     the agent in the same process (install/agent-bootstrap.ts). A host without Node.js
+//     20+ takes install/agent-installer.ts's path, which uploads one. The agent stays
+//     resident afterwards for agent_idle_timeout, replacing one of an older build.
 //
 // Either way the AgentClient speaks the same protocol as the local transport.
 import type { ClientChannel } from 'ssh2';
 import { AgentClient } from './agent-client.js';
 import { loadAgentBundle, type AgentBundle } from './install/agent-bundle.js';
+import { bootstrapAgent } from './install/agent-bootstrap.js';
 import { installAgent } from './install/agent-installer.js';
 import { DEFAULT_RUN_DIR } from './install/install-paths.js';
 import { SshConnection, type SshConnectOptions } from './ssh/ssh-connection.js';
@@ -36,7 +39,9 @@ export class SshTransport implements Transport {
 
   async open(host: HostConnection): Promise<AgentSession> {
     // Read and checked once per run, not once per host.
-    this.bundle ??= loadAgentBundle(this.options.bundleDir ?? process.env['TSINFRA_AGENT_BUNDLE_DIR']);
+    this.bundle ??= loadAgentBundle(this.options.bundleDir ?? process.env['TSINFRA_AGENT_BUNDLE_DIR']).catch((e: Error) => {
+      throw new AgentError('E_AGENT_BUNDLE', `cannot read the agent to install: ${e.message}`, host.address);
+    });
     const bundle = await this.bundle;
     const conn = await SshConnection.open(host, this.options.connect ?? {});
     try {
@@ -44,8 +49,11 @@ export class SshTransport implements Transport {
       // Only root reaches root's socket; a sudo login starts the agent every run.
       const resident = agentIdleMs > 0 && !sudo && user === 'root' ? await this.resident(conn, host, bundle) : undefined;
       if (resident) return resident;
-      const installed = await installAgent(conn.sshClient, { host: host.address, sudo, bundle, lingerMs: sudo ? 0 : agentIdleMs });
-      const proc = await conn.exec(installed.command, { sudo });
+      const lingerMs = sudo ? 0 : agentIdleMs;
+      // One shell and one Node.js start where the host has Node.js 20+; else the installer uploads one.
+      const proc =
+        (await bootstrapAgent(conn, { host: host.address, sudo, bundle, lingerMs }))?.proc ??
+        (await conn.exec((await installAgent(conn.sshClient, { host: host.address, sudo, bundle, lingerMs })).command, { sudo }));
       return await AgentClient.open(
         { fromAgent: proc.stdout, toAgent: proc.stdin, stderr: proc.stderr },
         {

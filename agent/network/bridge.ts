@@ -17,7 +17,7 @@ import { enableIpv4Forwarding } from './ip-forward.js';
 import type { IpRoute, Link } from './iproute.js';
 import { cidrContains, formatCidr, ipv4ToNumber, networkOf, parseCanonicalCidr, type Ipv4Cidr } from './ipv4-cidr.js';
 import { checkLinkName } from './link-name.js';
-import type { BridgeFirewall } from './nat.js';
+import type { BridgeFirewall, BridgeRulesFound } from './nat.js';
 
 const plannedSchema = z.looseObject({
   name: z.string().min(1),
@@ -105,39 +105,48 @@ export class BridgeNetwork implements ResourceHandler {
   }
 
   private async create(want: BridgeWanted, progress: Progress): Promise<ResourceState> {
-    const existing = await this.ip.link(want.bridge);
-    if (existing) {
-      // Bridge names are derived from the network's name, so a tsi- bridge of this exact
-      // name is this network's, left by a run that died between creating it and recording
-      // it in state: adopt it and converge, so that the next apply finishes the job.
-      // Only a bridge that carries no address, or exactly the planned one, is this run's:
-      // one with another address belongs to another configuration and is left alone.
-      const planned = `${want.gateway}/${want.subnet.prefix}`;
-      const v4 = existing.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`);
-      if (existing.kind !== 'bridge' || v4.some((a) => a !== planned)) {
-        throw new AgentFailure(
-          'E_ALREADY_EXISTS',
-          `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}${v4.length ? `, addresses ${v4.join(', ')}` : ''}) and is not this network's; delete it, import it with \`tsinfra import\`, or give the network another name`,
-        );
-      }
-      this.log.info(`adopting existing bridge ${want.bridge} (left by an interrupted run)`);
-      progress(`adopting existing bridge ${want.bridge}`);
-      await this.converge(existing, want, progress);
-      return this.settled(want);
-    }
     progress(`creating bridge ${want.bridge}`);
-    await this.ip.addBridge(want.bridge, want.mtu);
+    // Straight to `ip link add` (a fresh host's path: 2 ip processes, where looking first
+    // cost 2 more); only when that fails is the name looked at.
+    const added = await this.ip.tryAddBridge(want.bridge, want.mtu);
+    if (added.code !== 0) {
+      const existing = await this.ip.link(want.bridge);
+      if (!existing) throw new AgentFailure('E_COMMAND_FAILED', `ip link add ${want.bridge} failed: ${added.stderr.trim() || `exit ${added.code}`}`);
+      return this.adopt(existing, want, progress);
+    }
+    let rules: BridgeRulesFound;
     try {
-      const link = await this.ip.link(want.bridge);
-      if (!link) throw new AgentFailure('E_VANISHED', `bridge ${want.bridge} disappeared right after it was created`);
-      await this.converge(link, want, progress);
+      // A new bridge has no address and is down: both in one step.
+      await this.ip.addAddressAndUp(want.bridge, `${want.gateway}/${want.subnet.prefix}`);
+      rules = await this.setRules(want, progress);
     } catch (e) {
       this.log.warn(`creating ${want.bridge} failed, removing what was made: ${(e as Error).message}`);
       await this.firewall.remove(want.bridge).catch(() => {});
       await this.ip.deleteLink(want.bridge).catch(() => {});
       throw e;
     }
-    return this.settled(want);
+    return this.settled(want, rules);
+  }
+
+  /**
+   * Bridge names are derived from the network's name, so a tsi- bridge of this exact name
+   * is this network's, left by a run that died between creating it and recording it in
+   * state: adopt it and converge, so that the next apply finishes the job. Only a bridge
+   * that carries no address, or exactly the planned one, is this run's: one with another
+   * address belongs to another configuration and is left alone.
+   */
+  private async adopt(existing: Link, want: BridgeWanted, progress: Progress): Promise<ResourceState> {
+    const planned = `${want.gateway}/${want.subnet.prefix}`;
+    const v4 = existing.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefix}`);
+    if (existing.kind !== 'bridge' || v4.some((a) => a !== planned)) {
+      throw new AgentFailure(
+        'E_ALREADY_EXISTS',
+        `a link named ${want.bridge} already exists (kind ${existing.kind ?? 'device'}${v4.length ? `, addresses ${v4.join(', ')}` : ''}) and is not this network's; delete it, import it with \`tsinfra import\`, or give the network another name`,
+      );
+    }
+    this.log.info(`adopting existing bridge ${want.bridge} (left by an interrupted run)`);
+    progress(`adopting existing bridge ${want.bridge}`);
+    return this.settled(want, await this.converge(existing, want, progress));
   }
 
   private async update(prior: z.output<typeof knownSchema>, want: BridgeWanted, progress: Progress): Promise<ResourceState> {
@@ -146,8 +155,7 @@ export class BridgeNetwork implements ResourceHandler {
     }
     const link = await this.bridgeLink(want.bridge);
     if (!link) throw new AgentFailure('E_NOT_FOUND', `bridge ${want.bridge} no longer exists; refresh and plan again`);
-    await this.converge(link, want, progress);
-    return this.settled(want);
+    return this.settled(want, await this.converge(link, want, progress));
   }
 
   private async delete(bridge: string, progress: Progress): Promise<null> {
@@ -162,19 +170,24 @@ export class BridgeNetwork implements ResourceHandler {
     return null;
   }
 
-  /** Brings an existing bridge to the wanted mtu, address, state and rules. */
-  private async converge(link: Link, want: BridgeWanted, progress: Progress): Promise<void> {
+  /** Brings an existing bridge to the wanted mtu, address, state and rules; returns the rules it now has. */
+  private async converge(link: Link, want: BridgeWanted, progress: Progress): Promise<BridgeRulesFound> {
     await convergeBridgeLink(this.ip, link, want, progress);
+    return this.setRules(want, progress);
+  }
 
+  private async setRules(want: BridgeWanted, progress: Progress): Promise<BridgeRulesFound> {
     // An internal network never reaches out, so it is never masqueraded.
     const masquerade = want.nat && !want.internal ? formatCidr(want.subnet) : null;
     progress(`${masquerade ? 'enabling' : 'disabling'} NAT${want.internal ? ', isolating' : ''} for ${want.bridge}`);
     await this.firewall.set(want.bridge, { masquerade, isolate: want.internal });
     if (masquerade) await enableIpv4Forwarding(this.log);
+    return { nat: masquerade !== null, internal: want.internal };
   }
 
-  private async settled(want: BridgeWanted): Promise<ResourceState> {
-    const state = await this.observe(want.bridge, want.name, want.gateway, want.ipRange);
+  /** The state after a change: the link as the kernel has it, the rules as converge just made them (no second listing). */
+  private async settled(want: BridgeWanted, rules: BridgeRulesFound): Promise<ResourceState> {
+    const state = await this.observe(want.bridge, want.name, want.gateway, want.ipRange, rules);
     if (!state) throw new AgentFailure('E_VANISHED', `bridge ${want.bridge} disappeared while it was being configured`);
     return state;
   }
@@ -188,10 +201,16 @@ export class BridgeNetwork implements ResourceHandler {
     return link;
   }
 
-  private async observe(bridge: string, name: string, expectedGateway: string | null | undefined, ipRange: string | null): Promise<ResourceState | null> {
+  private async observe(
+    bridge: string,
+    name: string,
+    expectedGateway: string | null | undefined,
+    ipRange: string | null,
+    knownRules?: BridgeRulesFound,
+  ): Promise<ResourceState | null> {
     const link = await this.bridgeLink(bridge);
     if (!link) return null;
-    const rules = await this.firewall.read(bridge);
+    const rules = knownRules ?? (await this.firewall.read(bridge));
     const gw = gatewayAddress(link, expectedGateway);
     const subnet = gw ? networkOf(gw.address, gw.prefix) : undefined;
     return {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AgentFailure } from '../rpc/failure.js';
-import type { CommandRunner } from '../system/command.js';
+import type { CommandOutput, CommandRunner } from '../system/command.js';
 import { describeIssues } from '../rpc/zod-issues.js';
 
 export interface LinkAddress {
@@ -98,13 +98,15 @@ export class IpRoute {
     return toLinks(again.stdout, argv).find((l) => l.name === name) ?? null;
   }
 
-  async addBridge(name: string, mtu: number | null): Promise<void> {
-    // A fixed address: a bridge without one takes the lowest of its ports' addresses, so it
-    // would change as containers come and go, leaving stale gateway entries in their ARP caches.
-    const argv = ['ip', 'link', 'add', 'name', name, 'address', bridgeMac(name)];
-    if (mtu !== null) argv.push('mtu', String(mtu));
-    argv.push('type', 'bridge');
-    await this.runner.run(argv, { mutates: true });
+  /** Adds a bridge; a failure (a link of that name exists, say) is a result, for the caller to look. */
+  tryAddBridge(name: string, mtu: number | null): Promise<CommandOutput> {
+    return this.runner.tryRun(bridgeArgv(name, mtu), { mutates: true });
+  }
+
+  /** Adds `cidr` and sets the link up, in one process (`ip -batch`): a new bridge needs both. */
+  async addAddressAndUp(name: string, cidr: string): Promise<void> {
+    const script = `addr add ${cidr} dev ${name}\nlink set dev ${name} up\n`;
+    await this.runner.run(['ip', '-batch', '-'], { stdin: script, mutates: true });
   }
 
   /** The 802.1Q sub-interface `name` of `base`, left down. */
@@ -142,6 +144,15 @@ export class IpRoute {
     await this.runner.run(argv, { mutates: true });
     return true;
   }
+}
+
+function bridgeArgv(name: string, mtu: number | null): string[] {
+  // A fixed address: a bridge without one takes the lowest of its ports' addresses, so it
+  // would change as containers come and go, leaving stale gateway entries in their ARP caches.
+  const argv = ['ip', 'link', 'add', 'name', name, 'address', bridgeMac(name)];
+  if (mtu !== null) argv.push('mtu', String(mtu));
+  argv.push('type', 'bridge');
+  return argv;
 }
 
 /** A locally administered unicast MAC derived from the bridge's name. */

@@ -1,28 +1,11 @@
-// The resource types this agent manages, wired to the real host.
+// The resource types this agent manages, wired to the real host. Each type's code is
+// imported on first use (lazyHandler): a session that only manages networks never
+// loads the image, storage or container modules, nor koffi.
 import { join } from 'node:path';
 import type { AgentLog } from '../log.js';
-import { ImageResource } from '../images/image-resource.js';
-import { ImageStore } from '../images/image-store.js';
-import { BridgeNetwork } from '../network/bridge.js';
-import { IpRoute } from '../network/iproute.js';
-import { Ipam } from '../network/ipam.js';
-import { MacvlanNetwork } from '../network/macvlan.js';
-import { BridgeFirewall } from '../network/nat.js';
-import { NetworkRecords } from '../network/network-records.js';
-import { NetworkResource } from '../network/network.js';
-import { OverlayNetwork } from '../network/overlay.js';
-import { Filesystems } from '../storage/filesystem.js';
-import { LogicalVolumeResource } from '../storage/logical-volume-resource.js';
-import { Lvm } from '../storage/lvm.js';
-import { ThinPoolResource } from '../storage/thin-pool-resource.js';
-import { ThinVolumes } from '../storage/thin-volume.js';
-import { VolumeDirectory } from '../storage/volume-directory.js';
-import { VolumeGroupResource } from '../storage/volume-group-resource.js';
-import { ContainerVolumes } from '../storage/container-volumes.js';
-import { ContainerResource } from '../supervisor/container-resource.js';
 import type { SupervisorClient } from '../supervisor/supervisor-client.js';
 import type { CommandRunner } from '../system/command.js';
-import { ResourceRegistry } from './registry.js';
+import { lazyHandler, once, ResourceRegistry } from './registry.js';
 
 export interface HostDirs {
   readonly stateDir: string;
@@ -30,27 +13,70 @@ export interface HostDirs {
 }
 
 export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: HostDirs, supervisor: SupervisorClient): ResourceRegistry {
-  const ip = new IpRoute(runner);
-  const firewall = new BridgeFirewall(runner);
-  const images = new ImageStore(join(dirs.stateDir, 'images'), log);
+  // Shared by several types, made once per session.
+  const ip = once(async () => new (await import('../network/iproute.js')).IpRoute(runner));
+  const firewall = once(async () => new (await import('../network/nat.js')).BridgeFirewall(runner));
+  const images = once(async () => new (await import('../images/image-store.js')).ImageStore(join(dirs.stateDir, 'images'), log));
   // lvm2 is looked for when a storage resource is used: hosts without it manage the rest.
-  const lvm = new Lvm(runner);
-  const filesystems = new Filesystems(runner);
-  const networkDrivers = {
-    bridge: new BridgeNetwork(ip, firewall, log),
-    // The supervisor reads these records when it connects containers (supervisor-wiring.ts).
-    macvlan: new MacvlanNetwork(ip, new NetworkRecords(dirs.stateDir), log),
-    overlay: new OverlayNetwork(runner, ip, firewall, log),
-  };
+  const lvm = once(async () => new (await import('../storage/lvm.js')).Lvm(runner));
+  const filesystems = once(async () => new (await import('../storage/filesystem.js')).Filesystems(runner));
+
   return new ResourceRegistry((m) => log.error(m))
-    .register('network', new NetworkResource(networkDrivers, ip, new Ipam(dirs.stateDir)))
-    .register('image', new ImageResource(images, log))
+    .register(
+      'network',
+      lazyHandler(async () => {
+        const [{ BridgeNetwork }, { MacvlanNetwork }, { OverlayNetwork }, { NetworkRecords }, { NetworkResource }, { Ipam }] = await Promise.all([
+          import('../network/bridge.js'),
+          import('../network/macvlan.js'),
+          import('../network/overlay.js'),
+          import('../network/network-records.js'),
+          import('../network/network.js'),
+          import('../network/ipam.js'),
+        ]);
+        const [iproute, fw] = await Promise.all([ip(), firewall()]);
+        const drivers = {
+          bridge: new BridgeNetwork(iproute, fw, log),
+          // The supervisor reads these records when it connects containers (supervisor-wiring.ts).
+          macvlan: new MacvlanNetwork(iproute, new NetworkRecords(dirs.stateDir), log),
+          overlay: new OverlayNetwork(runner, iproute, fw, log),
+        };
+        return new NetworkResource(drivers, iproute, new Ipam(dirs.stateDir));
+      }),
+    )
+    .register(
+      'image',
+      lazyHandler(async () => new (await import('../images/image-resource.js')).ImageResource(await images(), log)),
+    )
     .register(
       'volume',
-      new VolumeDirectory(dirs.stateDir, new ThinVolumes(lvm, filesystems, log, async () => void (await supervisor.callIfRunning('inits.recycle', {})))),
+      lazyHandler(async () => {
+        const [{ VolumeDirectory }, { ThinVolumes }] = await Promise.all([import('../storage/volume-directory.js'), import('../storage/thin-volume.js')]);
+        const recycleInits = async () => void (await supervisor.callIfRunning('inits.recycle', {}));
+        return new VolumeDirectory(dirs.stateDir, new ThinVolumes(await lvm(), await filesystems(), log, recycleInits));
+      }),
     )
-    .register('volume_group', new VolumeGroupResource(lvm, log))
-    .register('thin_pool', new ThinPoolResource(lvm))
-    .register('logical_volume', new LogicalVolumeResource(lvm, filesystems, log, dirs.stateDir))
-    .register('container', new ContainerResource(supervisor, images, new ContainerVolumes(lvm, dirs.stateDir)));
+    .register(
+      'volume_group',
+      lazyHandler(async () => new (await import('../storage/volume-group-resource.js')).VolumeGroupResource(await lvm(), log)),
+    )
+    .register(
+      'thin_pool',
+      lazyHandler(async () => new (await import('../storage/thin-pool-resource.js')).ThinPoolResource(await lvm())),
+    )
+    .register(
+      'logical_volume',
+      lazyHandler(
+        async () => new (await import('../storage/logical-volume-resource.js')).LogicalVolumeResource(await lvm(), await filesystems(), log, dirs.stateDir),
+      ),
+    )
+    .register(
+      'container',
+      lazyHandler(async () => {
+        const [{ ContainerResource }, { ContainerVolumes }] = await Promise.all([
+          import('../supervisor/container-resource.js'),
+          import('../storage/container-volumes.js'),
+        ]);
+        return new ContainerResource(supervisor, await images(), new ContainerVolumes(await lvm(), dirs.stateDir));
+      }),
+    );
 }

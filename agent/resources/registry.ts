@@ -15,6 +15,26 @@ export interface ResourceHandler {
   import(id: string): Promise<ResourceState | null>;
 }
 
+/**
+ * A handler whose code is loaded on its first call: an agent session loads only the
+ * modules of the types it is asked about (its start is on every fresh host's path).
+ */
+export function lazyHandler(load: () => Promise<ResourceHandler>): ResourceHandler {
+  let loaded: Promise<ResourceHandler> | undefined;
+  const handler = () => (loaded ??= load());
+  return {
+    read: async (state) => (await handler()).read(state),
+    apply: async (action, prior, planned, progress, address) => (await handler()).apply(action, prior, planned, progress, address),
+    import: async (id) => (await handler()).import(id),
+  };
+}
+
+/** `make` once, on first use. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
 export type ReadItem = { state: ResourceState | null } | { error: RpcError };
 
 const READ_CONCURRENCY = 8;

@@ -94,6 +94,8 @@ export class RpcServer<T extends MethodTable = typeof methods> {
       this.log.warn(`input error: ${e.message}`);
       onEnd();
     });
+    // Flowing even if paused: the host bootstrap pauses stdin before it hands it over.
+    this.input.resume();
     this.output.on('error', (e) => {
       if (!this.outputBroken) this.log.warn(`output closed: ${e.message}`);
       this.outputBroken = true;

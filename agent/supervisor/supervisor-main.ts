@@ -60,11 +60,6 @@ if (!takePidFile(pidFile, 'supervisor')) {
   log.info('another supervisor is running; exiting');
   process.exit(0);
 }
-// Containers are known before the first client can ask about them.
-await supervisor.adopt();
-rmSync(socketPath, { force: true });
-await listen();
-log.info(`supervisor ${agentBuild()} started (pid ${process.pid})`);
 
 async function exit(reason: string): Promise<never> {
   log.info(`supervisor stopping: ${reason}; containers keep running`);
@@ -79,13 +74,27 @@ async function exit(reason: string): Promise<never> {
   process.exit(0);
 }
 
-process.on('SIGTERM', () => void exit('SIGTERM'));
-process.on('SIGINT', () => void exit('SIGINT'));
-setInterval(
-  () => {
-    if (supervisor.size === 0 && clients.size === 0 && Date.now() - lastActivity > idleMs) void exit('idle with no containers');
-  },
-  Math.min(idleMs, 5000),
-).unref();
-// Keep the process alive for the idle check even with no clients.
-setInterval(() => undefined, 1 << 30);
+// No top-level await: the bundled agent is a CommonJS script (see agent-launcher.ts).
+async function start(): Promise<void> {
+  // Containers are known before the first client can ask about them.
+  await supervisor.adopt();
+  rmSync(socketPath, { force: true });
+  await listen();
+  log.info(`supervisor ${agentBuild()} started (pid ${process.pid})`);
+  process.on('SIGTERM', () => void exit('SIGTERM'));
+  process.on('SIGINT', () => void exit('SIGINT'));
+  setInterval(
+    () => {
+      if (supervisor.size === 0 && clients.size === 0 && Date.now() - lastActivity > idleMs) void exit('idle with no containers');
+    },
+    Math.min(idleMs, 5000),
+  ).unref();
+  // Keep the process alive for the idle check even with no clients.
+  setInterval(() => undefined, 1 << 30);
+}
+
+start().catch((e: Error) => {
+  log.error(`supervisor cannot start: ${e.stack ?? e.message}`);
+  log.close();
+  process.exit(1);
+});

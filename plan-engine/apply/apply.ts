@@ -171,7 +171,7 @@ export async function applyPlan(
   const hostSettings = ctx ? hostInstances(ctx) : new Map<string, ValueObject>();
   // --parallelism bounds the hosts worked on at once; within a host, operations run up to
   // hostParallelism at a time.
-  await walk(graph, {
+  const walked = await walk(graph, {
     concurrency: Infinity,
     groupOf: (node) => node.change.host,
     groupConcurrency: Math.max(1, options.hostParallelism ?? DEFAULT_HOST_PARALLELISM),
@@ -249,6 +249,9 @@ export async function applyPlan(
       hooks.skipped?.(node.change, node.op, because?.change.address ?? 'an earlier operation');
     },
   });
+  // A visit throws only for a bug (failures are diagnostics): never let one pass as success.
+  const [bug] = walked.errors.values();
+  if (bug !== undefined) throw bug;
   if (ctx) await reconcile(state, sessions, ctx, diags);
   if (config && ctx && plan.mode !== 'destroy') {
     state.outputs = evaluateOutputs(config, ctx, unfinished, state.outputs);

@@ -1,24 +1,33 @@
-// The agent as installed on hosts: a directory with agent.mjs (the agent, the supervisor
-// and the container init in one esbuild bundle, see agent-entry.ts), koffi's native
-// modules under koffi/<libc>_<abi>/koffi.node, and agent.json:
+// The agent as installed on hosts: a directory with
 //
-//   { "version": "0.1.0-<12 hex>", "node": ">=20", "files": { "agent.mjs": "<sha256>", ... } }
+//   agent.mjs          the launcher (agent-launcher.ts): checks Node.js, runs agent-code.cjs
+//   agent-code.cjs     the agent, the supervisor and the container init in one esbuild
+//                      bundle (CommonJS, see agent-entry.ts)
+//   agent-code.cache   V8's code cache of it, made here by running the bundle once
+//   koffi/<libc>_<abi>/koffi.node   koffi's native modules
+//   agent.json         { "version": "0.1.0-<12 hex>", "node": ">=20", "files": { name: sha256 } }
 //
-// The version is AGENT_VERSION plus a hash of every file, so any change to the bundle is
-// a new version and is uploaded again. A host receives agent.mjs and the native modules
-// of its own architecture, with an agent.json that lists just those (hostManifest).
+// The version is AGENT_VERSION plus a hash of every file but the code cache (V8 does not
+// make the same bytes twice), so any change to the code is a new version and is uploaded
+// again. A host receives the agent's files and the native modules of its own
+// architecture, with an agent.json that lists just those (hostBundle).
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { AGENT_VERSION } from '../../agent/version.js';
+import { BUNDLE_ENTRY, BUNDLE_MANIFEST, CODE_CACHE_FILE, CODE_FILE, COMPRESSED_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
 import { koffiDirFits, type HostArch } from './host-arch.js';
 import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
 
-export const BUNDLE_ENTRY = 'agent.mjs';
-export const BUNDLE_MANIFEST = 'agent.json';
+export { BUNDLE_ENTRY, BUNDLE_MANIFEST } from './bundle-files.js';
 export const NODE_REQUIREMENT = '>=20';
+/** The files every host gets, whatever its architecture. */
+const AGENT_FILES = [BUNDLE_ENTRY, CODE_FILE, CODE_CACHE_FILE];
 
 export interface AgentBundle {
   /** Where the bundle is on this machine. */
@@ -55,6 +64,7 @@ export interface BuildOptions {
 /** Bundles the compiled agent into `outDir` (written to a temporary directory, then renamed) and seals it. */
 export async function buildAgentBundle(options: BuildOptions): Promise<AgentBundle> {
   const entry = options.entry ?? fileURLToPath(new URL('./agent-entry.js', import.meta.url));
+  const launcher = join(dirname(entry), 'agent-launcher.js');
   const natives = findKoffiNatives(options.modulesFrom ?? dirname(fileURLToPath(import.meta.url)));
   if (natives.length === 0) throw new Error('bug: no koffi native module found in node_modules (is koffi installed?)');
   const tmp = `${options.outDir.replace(/[\\/]+$/, '')}.tmp-${process.pid}`;
@@ -62,25 +72,33 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
   mkdirSync(tmp, { recursive: true });
   try {
     const koffi = koffiNativesPlugin();
-    await build({
-      entryPoints: [entry],
+    const common = {
+      bundle: true,
       // Comments in the output name sources relative to here: the same bytes from any checkout.
       absWorkingDir: dirname(dirname(dirname(entry))),
-      outfile: join(tmp, BUNDLE_ENTRY),
-      bundle: true,
       platform: 'node',
-      format: 'esm',
       target: 'node20',
       logLevel: 'silent',
       legalComments: 'none',
+    } as const;
+    await build({ ...common, entryPoints: [launcher], outfile: join(tmp, BUNDLE_ENTRY), format: 'esm' });
+    await build({
+      ...common,
+      entryPoints: [entry],
+      outfile: join(tmp, CODE_FILE),
+      format: 'cjs',
+      // ESM code in the bundle (koffi's loader) finds its files by its own URL: the bundle's.
+      banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+      define: { 'import.meta.url': '__bundleUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
       plugins: [koffi.plugin],
     });
-    const bundled = readFileSync(join(tmp, BUNDLE_ENTRY), 'utf8');
+    const bundled = readFileSync(join(tmp, CODE_FILE), 'utf8');
     if (!koffi.swapped() || bundled.includes('@koromix/koffi-linux'))
       throw new Error("bug: the bundle would look for koffi's native module in node_modules (has koffi's loader changed?)");
     if (!bundled.includes('TSINFRA_AGENT_BUNDLE')) throw new Error(`bug: ${entry} is not the agent's bundle entry`);
     // A module that finds a sibling .js file by its own URL finds nothing in a one-file bundle.
-    const siblings = [...bundled.matchAll(/new URL\("(\.{1,2}\/[^"]*\.js)", import\.meta\.url\)/g)].map((m) => m[1]);
+    const siblings = [...bundled.matchAll(/new URL\("(\.{1,2}\/[^"]*\.js)", __bundleUrl\)/g)].map((m) => m[1]);
+    if (bundled.includes('import_meta')) throw new Error('bug: bundled agent code uses an import.meta property the bundle does not define');
     if (siblings.length > 0)
       throw new Error(
         `bug: bundled agent code starts ${siblings.join(', ')} by path, which the bundle does not have (start them through agent/entry-points.ts)`,
@@ -89,7 +107,8 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
       mkdirSync(join(tmp, dirname(n.name)), { recursive: true });
       copyFileSync(n.source, join(tmp, n.name));
     }
-    sealAgentBundle(tmp);
+    makeCodeCache(tmp);
+    compressFiles(tmp, sealAgentBundle(tmp));
     rmSync(options.outDir, { recursive: true, force: true });
     mkdirSync(dirname(options.outDir), { recursive: true });
     renameSync(tmp, options.outDir);
@@ -99,13 +118,61 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
   return readAgentBundle(options.outDir);
 }
 
-/** Writes agent.json for the files in `dir` (their hashes make the version). */
+/**
+ * Runs the bundled agent once (a short session, in throw-away directories) and
+ * keeps V8's code cache of what it compiled: hosts with this Node.js skip that compile.
+ */
+function makeCodeCache(dir: string): void {
+  const scratch = mkdtempSync(join(tmpdir(), 'tsinfra-code-cache-'));
+  try {
+    // hello, and the read of a bridge that is not there (one `ip` listing, nothing else):
+    // what a fresh host's agent runs first.
+    const requests = [
+      { jsonrpc: '2.0', id: 1, method: 'hello', params: { clientVersion: 'build', protocol: 0 } },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'resource.read',
+        params: { items: [{ type: 'network', state: { driver: 'bridge', bridge: 'tsi-cache-warm', name: 'warm' } }] },
+      },
+    ];
+    execFileSync(process.execPath, [join(dir, BUNDLE_ENTRY)], {
+      input: requests.map((r) => JSON.stringify(r) + '\n').join(''),
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        [WRITE_CACHE_ENV]: join(dir, CODE_CACHE_FILE),
+        TSINFRA_AGENT_STATE_DIR: join(scratch, 'state'),
+        TSINFRA_AGENT_RUN_DIR: join(scratch, 'run'),
+      },
+      stdio: ['pipe', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (!existsSync(join(dir, CODE_CACHE_FILE))) throw new Error(`bug: running the bundled agent in ${dir} left no ${CODE_CACHE_FILE}`);
+}
+
+/**
+ * compressed/<sha256>.br for every file: what the SSH transport uploads (0.6 MB of 3.1 MB
+ * for a host), compressed once here at brotli's best, not on every run.
+ */
+function compressFiles(dir: string, bundle: AgentBundle): void {
+  mkdirSync(join(dir, COMPRESSED_DIR));
+  for (const [name, sum] of Object.entries(bundle.files)) {
+    const raw = readFileSync(join(dir, name));
+    const packed = brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+    writeFileSync(join(dir, COMPRESSED_DIR, `${sum}.br`), packed);
+  }
+}
+
+/** Writes agent.json for the files in `dir` (their hashes make the version, the code cache's excepted). */
 export function sealAgentBundle(dir: string): AgentBundle {
   const files: Record<string, string> = {};
   for (const name of listFiles(dir)) if (name !== BUNDLE_MANIFEST) files[name] = sha256File(join(dir, name));
-  if (!files[BUNDLE_ENTRY]) throw new Error(`bug: ${dir} has no ${BUNDLE_ENTRY}`);
+  for (const name of [BUNDLE_ENTRY, CODE_FILE]) if (!files[name]) throw new Error(`bug: ${dir} has no ${name}`);
   const content = createHash('sha256');
-  for (const name of Object.keys(files).sort()) content.update(`${files[name]}  ${name}\n`);
+  for (const name of Object.keys(files).sort()) if (name !== CODE_CACHE_FILE) content.update(`${files[name]}  ${name}\n`);
   const version = `${AGENT_VERSION}-${content.digest('hex').slice(0, 12)}`;
   writeFileSync(join(dir, BUNDLE_MANIFEST), manifestText(version, files));
   return { dir, version, node: NODE_REQUIREMENT, files };
@@ -130,7 +197,7 @@ export function readAgentBundle(dir: string): AgentBundle {
       throw new Error(`the agent bundle in ${dir} is damaged (${name} differs from ${BUNDLE_MANIFEST}); run \`npm run build\``);
     checked[name] = sum;
   }
-  if (!checked[BUNDLE_ENTRY]) throw new Error(`${path} lists no ${BUNDLE_ENTRY}; run \`npm run build\``);
+  for (const name of [BUNDLE_ENTRY, CODE_FILE]) if (!checked[name]) throw new Error(`${path} lists no ${name}; run \`npm run build\``);
   return { dir, version, node, files: checked };
 }
 
@@ -145,9 +212,9 @@ export function hostBundle(bundle: AgentBundle, arch: HostArch): HostBundle | un
   const files: Record<string, string> = {};
   for (const [name, sum] of Object.entries(bundle.files)) {
     const koffi = /^koffi\/([^/]+)\/koffi\.node$/.exec(name);
-    if (name === BUNDLE_ENTRY || (koffi && koffiDirFits(koffi[1]!, arch))) files[name] = sum;
+    if (AGENT_FILES.includes(name) || (koffi && koffiDirFits(koffi[1]!, arch))) files[name] = sum;
   }
-  if (Object.keys(files).length < 2) return undefined;
+  if (!Object.keys(files).some((n) => n.startsWith('koffi/'))) return undefined;
   const manifest = manifestText(bundle.version, files);
   return { version: bundle.version, files: { ...files, [BUNDLE_MANIFEST]: sha256(manifest) }, manifest };
 }
@@ -169,6 +236,7 @@ function manifestText(version: string, files: Record<string, string>): string {
 function listFiles(dir: string, root = dir): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
+    if (dir === root && name === COMPRESSED_DIR) return [];
     return statSync(path).isDirectory() ? listFiles(path, root) : [relative(root, path).split(sep).join('/')];
   });
 }

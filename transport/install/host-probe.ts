@@ -6,6 +6,7 @@
 // <state>/agent/node-runtime (path, then `mtime.size` of the binary, then version) and
 // reused while that binary is unchanged.
 import { NODE_MAJOR, agentDir, nodeRecord } from './install-paths.js';
+import { HOST_CACHE_DIR } from './bundle-files.js';
 import { shellQuote } from './remote-script.js';
 
 export interface HostProbe {
@@ -62,7 +63,8 @@ fi
 if [ -f "$A/$V/agent.json" ]; then
   # Used now: pruning keeps the versions used last.
   touch -c "$A/$V"
-  cd "$A/$V" && find . -type f -exec sha256sum {} + | sed 's/^/sum /'
+  # host-cache/ holds V8 code caches the agent makes on the host: not part of the bundle.
+  cd "$A/$V" && find . -path ./${HOST_CACHE_DIR} -prune -o -type f -exec sha256sum {} + | sed 's/^/sum /'
 fi
 `;
 }

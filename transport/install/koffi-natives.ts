@@ -1,7 +1,7 @@
 // koffi in the agent bundle. koffi finds its native module (koffi.node) through
 // node_modules: first the @koromix/koffi-<platform>-<arch> package, then koffi's own
 // build directory. A host has neither, so the bundle carries the modules itself under
-// koffi/<libc>_<abi>/koffi.node next to agent.mjs, and an esbuild plugin swaps koffi's
+// koffi/<libc>_<abi>/koffi.node next to agent-code.cjs, and an esbuild plugin swaps koffi's
 // package lookup (src/static.js) for a lookup there.
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,17 +42,15 @@ export function findKoffiNatives(fromDir: string): KoffiNative[] {
 // error that follows ("Cannot find the native Koffi module") is the right one then.
 const STATIC_LOADER = `
 import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 export function loadStatic() {
-  const dir = fileURLToPath(new URL('./koffi/', import.meta.url));
+  // The bundle is a CommonJS script: __dirname and require are its own.
+  const dir = __dirname + '/koffi/';
   if (!existsSync(dir)) return null;
   const names = readdirSync(dir);
   // glibc first; a module for the other libc fails to load and the next one is tried.
   const candidates = [process.platform + '_' + process.arch, 'musl_' + process.arch]
     .flatMap((prefix) => names.filter((n) => n.startsWith(prefix)));
-  const require = createRequire(import.meta.url);
   let error = null;
   for (const name of candidates) {
     try {

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { brotliDecompressSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { AGENT_VERSION } from '../../../agent/version.js';
@@ -24,19 +26,30 @@ describe('agent bundle', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('holds agent.mjs and koffi modules, listed with their checksums in agent.json', () => {
+  test('holds the launcher, the code with its V8 code cache, and koffi modules, listed with their checksums in agent.json', () => {
     assert.match(bundle.version, new RegExp(`^${AGENT_VERSION.replace(/\./g, '\\.')}-[0-9a-f]{12}$`));
     assert.equal(bundle.node, '>=20');
-    assert.ok(bundle.files['agent.mjs']);
+    for (const name of ['agent.mjs', 'agent-code.cjs', 'agent-code.cache']) assert.ok(bundle.files[name], name);
+    // The cache is made by running the bundle; this machine's Node.js accepts it.
+    const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(join(bundle.dir, 'agent-code.cjs'), 'utf8')}\n})`;
+    const script = new Script(source, { filename: join(bundle.dir, 'agent-code.cjs'), cachedData: readFileSync(join(bundle.dir, 'agent-code.cache')) });
+    assert.equal(script.cachedDataRejected, false);
+    // What the SSH transport uploads: each file brotli-compressed at build time, by checksum.
+    for (const [name, sum] of Object.entries(bundle.files)) {
+      assert.deepEqual(brotliDecompressSync(readFileSync(join(bundle.dir, 'compressed', `${sum}.br`))), readFileSync(join(bundle.dir, name)), name);
+    }
     assert.ok(bundle.files['koffi/linux_x64/koffi.node'], Object.keys(bundle.files).join(', '));
     const manifest = JSON.parse(readFileSync(join(bundle.dir, 'agent.json'), 'utf8')) as { version: string; files: Record<string, string> };
     assert.equal(manifest.version, bundle.version);
     assert.deepEqual(manifest.files, bundle.files);
   });
 
-  test('the same sources give the same version; a changed file gives another', async () => {
+  test('the same sources give the same version (V8 does not make the same cache twice: it is not counted); a changed file gives another', async () => {
     const again = await buildAgentBundle({ outDir: join(scratch, 'again') });
     assert.equal(again.version, bundle.version);
+    cpSync(bundle.dir, join(scratch, 'recached'), { recursive: true });
+    appendFileSync(join(scratch, 'recached', 'agent-code.cache'), 'x');
+    assert.equal(sealAgentBundle(join(scratch, 'recached')).version, bundle.version);
     cpSync(bundle.dir, join(scratch, 'changed'), { recursive: true });
     appendFileSync(join(scratch, 'changed', 'agent.mjs'), '\n');
     assert.notEqual(sealAgentBundle(join(scratch, 'changed')).version, bundle.version);
@@ -48,14 +61,14 @@ describe('agent bundle', () => {
     assert.throws(() => readAgentBundle(join(scratch, 'damaged')), /koffi\/linux_x64\/koffi\.node differs from agent\.json/);
   });
 
-  test('a host gets agent.mjs and the koffi modules of its architecture, with a manifest of just those', () => {
+  test('a host gets the agent files and the koffi modules of its architecture, with a manifest of just those', () => {
     const x64 = hostBundle(bundle, hostArch('x86_64')!);
     assert.ok(x64);
     assert.equal(x64.version, bundle.version);
     const names = Object.keys(x64.files).sort();
     assert.deepEqual(
       names.filter((n) => !n.startsWith('koffi/musl_')),
-      ['agent.json', 'agent.mjs', 'koffi/linux_x64/koffi.node'],
+      ['agent-code.cache', 'agent-code.cjs', 'agent.json', 'agent.mjs', 'koffi/linux_x64/koffi.node'],
     );
     assert.equal(x64.files['agent.json'], sha256(x64.manifest));
     assert.deepEqual(

@@ -149,8 +149,8 @@ describe('agent installer over SSH', () => {
     assert.equal(result.machine, 'x86_64');
     assert.equal(result.node.uploaded, false, 'the host has Node.js 20 (the shared /usr/bin/node)');
     assert.deepEqual(result.command, [result.node.path, `/var/lib/tsinfra/agent/${a.version}/agent.mjs`]);
-    // agent.mjs, the glibc koffi module (the host has no musl loader) and agent.json
-    assert.equal(result.filesUploaded, 3);
+    // agent.mjs, agent-code.cjs and its cache, the glibc koffi module (the host has no musl loader) and agent.json
+    assert.equal(result.filesUploaded, 5);
 
     const root = agentRoot(h1);
     const dir = join(root, a.version);
@@ -165,7 +165,7 @@ describe('agent installer over SSH', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as { version: string; node: string; files: Record<string, string> };
     assert.equal(manifest.version, a.version);
     assert.equal(manifest.node, '>=20');
-    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent.mjs', 'koffi/linux_x64/koffi.node']);
+    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent-code.cache', 'agent-code.cjs', 'agent.mjs', 'koffi/linux_x64/koffi.node']);
     assert.deepEqual(
       readdirSync(root).filter((n) => n.includes('.tmp-')),
       [],
@@ -235,7 +235,7 @@ describe('agent installer over SSH', () => {
     try {
       const first = await install(c, h1, b);
       assert.equal(first.agent, 'installed');
-      assert.equal(first.filesUploaded, 3, 'a new version directory is uploaded whole');
+      assert.equal(first.filesUploaded, 5, 'a new version directory is uploaded whole');
       const again = await install(c, h1, b);
       assert.equal(again.agent, 'current');
       assert.equal(again.filesUploaded, 0);

@@ -1,0 +1,16 @@
+// The files of the agent bundle (see agent-bundle.ts), shared by the build, the
+// installer and the launcher on hosts (agent-launcher.ts).
+
+/** The file hosts run: the launcher. */
+export const BUNDLE_ENTRY = 'agent.mjs';
+export const BUNDLE_MANIFEST = 'agent.json';
+/** The agent's code: agent-entry.ts and everything it imports, as one CommonJS script. */
+export const CODE_FILE = 'agent-code.cjs';
+/** V8's code cache of CODE_FILE, made at build time by the build machine's Node.js. */
+export const CODE_CACHE_FILE = 'agent-code.cache';
+/** Caches made on a host whose Node.js refused CODE_CACHE_FILE; not part of the checksummed files. */
+export const HOST_CACHE_DIR = 'host-cache';
+/** Tells the launcher to write the code cache to this path when the program exits (the build). */
+export const WRITE_CACHE_ENV = 'TSINFRA_AGENT_WRITE_CODE_CACHE';
+/** Brotli-compressed copies of the bundle's files, by sha256 (made at build time; not part of the checksummed files). */
+export const COMPRESSED_DIR = 'compressed';

@@ -1,0 +1,287 @@
+// The code that runs first on a host, inside the Node.js that will run the agent: it
+// checks the installed agent, installs an upload, then becomes the agent, all in one
+// process on one exec channel (see agent-bootstrap.ts for the engine's side).
+//
+// It is sent as source text: `hostBootstrap.toString()`. So it imports nothing, refers to
+// nothing of this module, and needs only Node's own modules through `require`. Its syntax
+// stays plain enough for an old Node.js to parse, so that one can say it is too old.
+//
+// Messages are JSON lines on stdout; the engine answers on stdin:
+//
+//   -> {t:'probe', machine, libc, uid, node:{path,version}, installed:{name:sha256}|null}
+//   <- {t:'start'}                        the installed agent is the right one
+//   <- {t:'install', ...BootstrapInstall}  after an SFTP upload: verify, move into place,
+//   -> {t:'installed', agent, pruned}      prune old versions, then start
+//   <- {t:'stop'}                          nothing to do here (the engine gives up)
+//   -> {t:'error', message} | {t:'oldnode', version, path}
+//
+// Starting = importing <version>/agent.mjs in this process, whose stdin/stdout become the
+// agent protocol's. Its argv ends with that path, as if Node.js had been started with it.
+
+export interface BootstrapArgs {
+  readonly stateDir: string;
+  readonly version: string;
+  readonly minNodeMajor: number;
+  readonly keepVersions: number;
+  /** The version directory's subdirectory its checksums leave out (host-made code caches). */
+  readonly hostCacheDir: string;
+}
+
+export interface BootstrapInstall {
+  readonly t: 'install';
+  /** install: a new version directory; repair: some of its files replaced. */
+  readonly mode: 'install' | 'repair';
+  /** Where the upload is (a temporary name next to the version directory, or `staging`). */
+  readonly from: string;
+  /** A sudo login's uploads: its own 0700 directory in /tmp, copied into place as root. */
+  readonly staging?: string;
+  readonly nonce: string;
+  /** The uploaded files: name -> sha256 (unpacked). */
+  readonly uploaded: Readonly<Record<string, string>>;
+  /** Those sent brotli-compressed, as NAME.br. */
+  readonly compressed: readonly string[];
+  /** Every file the version directory must hold: name -> sha256. */
+  readonly all: Readonly<Record<string, string>>;
+  /** Files in the version directory that do not belong there (repair). */
+  readonly extras: readonly string[];
+}
+
+export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const crypto = require('node:crypto') as typeof import('node:crypto');
+  const os = require('node:os') as typeof import('node:os');
+  const url = require('node:url') as typeof import('node:url');
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+
+  const send = (message: object): void => {
+    fs.writeSync(1, JSON.stringify(message) + '\n');
+  };
+  const nodePath = process.env['TSINFRA_AGENT_NODE'] || process.execPath;
+  if (!(Number(process.versions.node.split('.')[0]) >= args.minNodeMajor)) {
+    send({ t: 'oldnode', version: process.version, path: nodePath });
+    return;
+  }
+  process.umask(0o077);
+  const A = path.join(args.stateDir, 'agent');
+  const D = path.join(A, args.version);
+
+  const sha256 = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  /** name -> sha256 of every file under dir (names `/`-separated), host-made caches left out. */
+  const sums = (dir: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    const walk = (sub: string): void => {
+      for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+        const name = sub ? sub + '/' + e.name : e.name;
+        if (e.isDirectory()) {
+          if (name !== args.hostCacheDir) walk(name);
+        } else if (e.isFile()) out[name] = sha256(path.join(dir, name));
+      }
+    };
+    walk('');
+    return out;
+  };
+  /** The names whose checksum differs from `expected` (missing files included). */
+  const differing = (dir: string, expected: Readonly<Record<string, string>>): string[] =>
+    Object.keys(expected).filter((name) => {
+      try {
+        return sha256(path.join(dir, name)) !== expected[name];
+      } catch {
+        return true;
+      }
+    });
+  const libc = (): string | undefined => {
+    const has = (dir: string, prefix: string): boolean => {
+      try {
+        return fs.readdirSync(dir).some((n) => n.indexOf(prefix) === 0);
+      } catch {
+        return false;
+      }
+    };
+    const glibc = fs
+      .readdirSync('/')
+      .filter((d) => d.indexOf('lib') === 0)
+      .some((d) => has('/' + d, 'ld-linux'));
+    const musl = has('/lib', 'ld-musl-');
+    return glibc && !musl ? 'glibc' : musl && !glibc ? 'musl' : undefined;
+  };
+  /** The Node.js chosen, for the next runs' sh to find without a PATH search (host-probe.ts reads it too). */
+  const recordRuntime = (): void => {
+    const record = path.join(A, 'node-runtime');
+    const st = fs.statSync(nodePath);
+    const text = `${nodePath}\n${Math.floor(st.mtimeMs / 1000)}.${st.size}\n${process.version}\n`;
+    let old = '';
+    try {
+      old = fs.readFileSync(record, 'utf8');
+    } catch {
+      // first run
+    }
+    if (old === text || !fs.existsSync(A)) return;
+    fs.writeFileSync(record + '.tmp' + process.pid, text);
+    fs.renameSync(record + '.tmp' + process.pid, record);
+  };
+
+  const install = (plan: BootstrapInstall): { agent: string; pruned: string[] } => {
+    fs.mkdirSync(A, { recursive: true, mode: 0o700 });
+    let T = plan.from;
+    if (plan.staging !== undefined) {
+      // As root: copy the login user's upload into a root-owned temporary directory.
+      T = D + '.tmp-' + plan.nonce;
+      for (const name of Object.keys(plan.uploaded)) {
+        const file = plan.compressed.indexOf(name) >= 0 ? name + '.br' : name;
+        fs.mkdirSync(path.dirname(path.join(T, file)), { recursive: true, mode: 0o700 });
+        fs.copyFileSync(path.join(plan.from, file), path.join(T, file));
+      }
+      fs.rmSync(plan.staging, { recursive: true, force: true });
+    }
+    for (const name of plan.compressed) {
+      const packed = path.join(T, name + '.br');
+      fs.writeFileSync(path.join(T, name), zlib.brotliDecompressSync(fs.readFileSync(packed)), { mode: 0o600 });
+      fs.unlinkSync(packed);
+    }
+    if (Object.keys(plan.uploaded).length > 0) {
+      const bad = differing(T, plan.uploaded);
+      if (bad.length > 0) {
+        fs.rmSync(T, { recursive: true, force: true });
+        throw new Error(`the uploaded agent files differ from the bundle (the transfer was damaged; try again): ${bad.slice(0, 5).join(', ')}`);
+      }
+      const modes = (dir: string): void => {
+        fs.chmodSync(dir, 0o700);
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) modes(path.join(dir, e.name));
+          else fs.chmodSync(path.join(dir, e.name), 0o600);
+        }
+      };
+      modes(T);
+    }
+    let agent: string;
+    if (plan.mode === 'install') {
+      try {
+        fs.renameSync(T, D);
+        agent = 'installed';
+      } catch {
+        // Another installer was first, or the directory is there without agent.json.
+        if (differing(D, plan.all).length === 0) {
+          fs.rmSync(T, { recursive: true, force: true });
+          agent = 'raced';
+        } else {
+          const old = D + '.old-' + plan.nonce;
+          fs.renameSync(D, old);
+          fs.renameSync(T, D);
+          fs.rmSync(old, { recursive: true, force: true });
+          agent = 'replaced';
+        }
+      }
+    } else {
+      // agent.json last: a file replaced before it is checked against the new manifest.
+      const names = Object.keys(plan.uploaded).sort((a, b) => Number(a === 'agent.json') - Number(b === 'agent.json'));
+      for (const name of names) {
+        fs.mkdirSync(path.dirname(path.join(D, name)), { recursive: true, mode: 0o700 });
+        fs.renameSync(path.join(T, name), path.join(D, name));
+      }
+      for (const name of plan.extras) fs.rmSync(path.join(D, name), { force: true });
+      fs.rmSync(T, { recursive: true, force: true });
+      const bad = differing(D, plan.all);
+      if (bad.length > 0) throw new Error(`the agent in ${D} still differs from the bundle after the repair: ${bad.slice(0, 5).join(', ')}`);
+      agent = 'repaired';
+    }
+    return { agent, pruned: prune() };
+  };
+
+  /** Keeps the versions used last and any a running process uses; drops abandoned uploads. */
+  const prune = (): string[] => {
+    const pruned: string[] = [];
+    const now = Date.now();
+    const entries = fs.readdirSync(A).map((name) => ({ name, st: fs.statSync(path.join(A, name)) }));
+    for (const e of entries) {
+      if (/\.(tmp|old)-/.test(e.name) && now - e.st.mtimeMs > 60 * 60_000) fs.rmSync(path.join(A, e.name), { recursive: true, force: true });
+    }
+    let cmdlines: string | undefined;
+    const inUse = (dir: string): boolean => {
+      if (cmdlines === undefined) {
+        cmdlines = '';
+        for (const pid of fs.readdirSync('/proc')) {
+          if (!/^\d+$/.test(pid)) continue;
+          try {
+            cmdlines += fs.readFileSync('/proc/' + pid + '/cmdline', 'latin1') + '\n';
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+      return cmdlines.indexOf(dir + '/') >= 0;
+    };
+    const versions = entries
+      .filter((e) => e.st.isDirectory() && e.name !== args.version && fs.existsSync(path.join(A, e.name, 'agent.json')))
+      .sort((a, b) => b.st.mtimeMs - a.st.mtimeMs);
+    // The current version counts as one of those kept.
+    for (const e of versions.slice(args.keepVersions - 1)) {
+      if (inUse(path.join(A, e.name))) continue;
+      fs.rmSync(path.join(A, e.name), { recursive: true, force: true });
+      pruned.push(e.name);
+    }
+    return pruned;
+  };
+
+  const start = (): void => {
+    stopReading();
+    // Used now: pruning keeps the versions used last.
+    const now = new Date();
+    fs.utimesSync(D, now, now);
+    delete process.env['TSINFRA_AGENT_BOOTSTRAP'];
+    delete process.env['TSINFRA_AGENT_NODE'];
+    const entry = path.join(D, 'agent.mjs');
+    process.argv = [process.execPath, entry];
+    import(url.pathToFileURL(entry).href).catch((e: Error) => {
+      process.stderr.write(`tsinfra agent: cannot start ${entry}: ${e.stack || e.message}\n`);
+      process.exit(1);
+    });
+  };
+
+  // ---- the conversation
+  let buffered = '';
+  const onData = (chunk: Buffer): void => {
+    buffered += chunk.toString('utf8');
+    const nl = buffered.indexOf('\n');
+    if (nl < 0) return;
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    try {
+      const message = JSON.parse(line) as { t: string };
+      if (message.t === 'start') {
+        recordRuntime();
+        start();
+      } else if (message.t === 'install') {
+        const outcome = install(message as BootstrapInstall);
+        recordRuntime();
+        send({ t: 'installed', agent: outcome.agent, pruned: outcome.pruned });
+        start();
+      } else {
+        stopReading();
+        process.exit(0);
+      }
+    } catch (e) {
+      send({ t: 'error', message: (e as Error).message });
+      process.exit(1);
+    }
+  };
+  const stopReading = (): void => {
+    process.stdin.removeListener('data', onData);
+    process.stdin.pause();
+    // The engine sends nothing more before the agent answers; kept for the agent if it did.
+    if (buffered) process.stdin.unshift(Buffer.from(buffered));
+  };
+
+  let installed: Record<string, string> | null = null;
+  if (fs.existsSync(path.join(D, 'agent.json'))) installed = sums(D);
+  const sudoUid = process.env['SUDO_UID'];
+  send({
+    t: 'probe',
+    machine: os.machine(),
+    libc: libc(),
+    uid: sudoUid ? Number(sudoUid) : process.getuid ? process.getuid() : -1,
+    node: { path: nodePath, version: process.version },
+    installed,
+  });
+  process.stdin.on('data', onData);
+}
