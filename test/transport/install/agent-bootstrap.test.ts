@@ -16,18 +16,12 @@ import { buildAgentBundle, sealAgentBundle, sha256File, type AgentBundle } from 
 import { PrivateKeys } from '../../../transport/ssh/private-key.js';
 import { SshConnection } from '../../../transport/ssh/ssh-connection.js';
 import { AgentError } from '../../../transport/types.js';
-import { hostsDown, hostsUp, sshdPid, type TestHost, type TestHostSet } from './test-hosts.js';
+import { addSudoUsers, glibcHostFiles, sftpSessions, hostsDown, hostsUp, sshdPid, type TestHost, type TestHostSet } from './test-hosts.js';
 
 const SET: TestHostSet = { prefix: 'tsbb', net: '10.213.25', dir: '/tmp/tsinfra-hosts-tsbb' };
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;
-}
-
-function sftpSessions(h: TestHost): number {
-  return readFileSync(join(h.hostDir, 'sshd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /Starting session: subsystem 'sftp'/.test(l)).length;
 }
 
 describe('agent bootstrap over SSH', () => {
@@ -40,7 +34,7 @@ describe('agent bootstrap over SSH', () => {
   const machineCleanups: (() => void)[] = [];
 
   const agentRoot = (h: TestHost, stateDir = 'var/lib/tsinfra') => join(h.hostDir, stateDir, 'agent');
-  const hostFiles = (bundle: AgentBundle) => Object.keys(bundle.files).filter((n) => !n.startsWith('koffi/musl_'));
+  const hostFiles = glibcHostFiles;
   const open = async (h: TestHost, user = 'root') => {
     const conn = await SshConnection.open(
       { address: h.name, settings: { address: h.address, user, private_key_file: h.privateKeyPath, known_hosts_file: join(SET.dir, 'known_hosts') } },
@@ -162,20 +156,7 @@ describe('agent bootstrap over SSH', () => {
   describe('with sudo as a non-root user', () => {
     const user = `tsbb${process.pid.toString(16)}`;
     const denied = `${user}p`;
-    before(() => {
-      for (const [name, rule] of [
-        [user, 'NOPASSWD: ALL'],
-        [denied, 'ALL'],
-      ] as const) {
-        execFileSync('useradd', ['--no-create-home', '--shell', '/bin/sh', name]);
-        machineCleanups.push(() => execFileSync('userdel', [name]));
-        // Not locked ('!'): sshd refuses locked accounts even for key logins.
-        execFileSync('usermod', ['-p', '*', name]);
-        const sudoers = `/etc/sudoers.d/${name}`;
-        writeFileSync(sudoers, `${name} ALL=(root) ${rule}\n`, { mode: 0o440 });
-        machineCleanups.push(() => rmSync(sudoers, { force: true }));
-      }
-    });
+    before(() => addSudoUsers(user, machineCleanups));
 
     test('the upload goes through a staging directory and is moved into place as root', async () => {
       const h1 = hosts[0]!;

@@ -14,7 +14,18 @@ import { buildAgentBundle, sealAgentBundle, sha256File, type AgentBundle } from 
 import { installAgent, type AgentInstallation, type InstallOptions } from '../../../transport/install/agent-installer.js';
 import { shellJoin } from '../../../transport/install/remote-script.js';
 import { AgentError } from '../../../transport/types.js';
-import { connect, hostsDown, hostsUp, mountCgroups, sshdPid, type TestHost, type TestHostSet } from './test-hosts.js';
+import {
+  addSudoUsers,
+  glibcHostFiles,
+  sftpSessions,
+  connect,
+  hostsDown,
+  hostsUp,
+  mountCgroups,
+  sshdPid,
+  type TestHost,
+  type TestHostSet,
+} from './test-hosts.js';
 
 const SET: TestHostSet = { prefix: 'tsb', net: '10.213.20', dir: '/tmp/tsinfra-hosts-tsb' };
 
@@ -95,8 +106,7 @@ async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): 
   });
 }
 
-/** The bundle's files a host of this machine's kind gets: glibc, so not the musl module. */
-const hostFiles = (bundle: AgentBundle) => Object.keys(bundle.files).filter((n) => !n.startsWith('koffi/musl_'));
+const hostFiles = glibcHostFiles;
 describe('agent installer over SSH', () => {
   let hosts: TestHost[] = [];
   let scratch: string;
@@ -348,20 +358,7 @@ describe('agent installer over SSH', () => {
   describe('with sudo as a non-root user', () => {
     const user = `tsit${process.pid.toString(16)}`;
     const denied = `${user}p`;
-    before(() => {
-      for (const [name, rule] of [
-        [user, 'NOPASSWD: ALL'],
-        [denied, 'ALL'],
-      ] as const) {
-        execFileSync('useradd', ['--no-create-home', '--shell', '/bin/sh', name]);
-        machineCleanups.push(() => execFileSync('userdel', [name]));
-        // Not locked ('!'): sshd refuses locked accounts even for key logins.
-        execFileSync('usermod', ['-p', '*', name]);
-        const sudoers = `/etc/sudoers.d/${name}`;
-        writeFileSync(sudoers, `${name} ALL=(root) ${rule}\n`, { mode: 0o440 });
-        machineCleanups.push(() => rmSync(sudoers, { force: true }));
-      }
-    });
+    before(() => addSudoUsers(user, machineCleanups));
 
     test('uploads go through a staging directory and are moved into place as root', async () => {
       const h1 = hosts[0]!;
@@ -421,11 +418,4 @@ function runAll(steps: (() => void)[]): void {
       process.stderr.write(`cleanup: ${(e as Error).message}\n`);
     }
   }
-}
-
-/** SFTP sessions sshd logged for a host (LogLevel VERBOSE logs each subsystem request). */
-function sftpSessions(h: TestHost): number {
-  return readFileSync(join(h.hostDir, 'sshd.log'), 'utf8')
-    .split('\n')
-    .filter((l) => /Starting session: subsystem 'sftp'/.test(l)).length;
 }

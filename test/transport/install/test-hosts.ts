@@ -1,7 +1,7 @@
 // Fake hosts over real SSH for the installer's tests (../shared/testhosts, see its
 // README): brought up in `before`, down in `after`, and plain ssh2 connections to them.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { testhostsDir } from '../../testhosts-dir.js';
 
@@ -75,4 +75,36 @@ export function mountCgroups(h: TestHost): void {
     commands.push(`mkdir -p '${mountPoint}' && mount -t '${fstype}' -o '${options}' '${source}' '${mountPoint}'`);
   }
   execFileSync('nsenter', ['-t', String(sshdPid(h)), '-m', '--', 'sh', '-ec', `mountpoint -q /sys/fs/cgroup && exit 0\n${commands.join('\n')}`]);
+}
+
+/**
+ * Two users for sudo tests: `user` may sudo without a password, `user`p needs one. Their
+ * removal is pushed onto `cleanups` (run after the hosts are down: sshd's sessions first).
+ */
+export function addSudoUsers(user: string, cleanups: (() => void)[]): void {
+  const denied = `${user}p`;
+  for (const [name, rule] of [
+    [user, 'NOPASSWD: ALL'],
+    [denied, 'ALL'],
+  ] as const) {
+    execFileSync('useradd', ['--no-create-home', '--shell', '/bin/sh', name]);
+    cleanups.push(() => execFileSync('userdel', [name]));
+    // Not locked ('!'): sshd refuses locked accounts even for key logins.
+    execFileSync('usermod', ['-p', '*', name]);
+    const sudoers = `/etc/sudoers.d/${name}`;
+    writeFileSync(sudoers, `${name} ALL=(root) ${rule}\n`, { mode: 0o440 });
+    cleanups.push(() => rmSync(sudoers, { force: true }));
+  }
+}
+
+/** SFTP sessions sshd has logged on `h` so far. */
+export function sftpSessions(h: TestHost): number {
+  return readFileSync(`${h.hostDir}/sshd.log`, 'utf8')
+    .split('\n')
+    .filter((l) => /Starting session: subsystem 'sftp'/.test(l)).length;
+}
+
+/** The bundle files a host of this machine's kind gets: glibc, so not the musl module. */
+export function glibcHostFiles(bundle: { readonly files: Readonly<Record<string, string>> }): string[] {
+  return Object.keys(bundle.files).filter((n) => !n.startsWith('koffi/musl_'));
 }
