@@ -20,7 +20,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { AGENT_VERSION } from '../../agent/version.js';
-import { BUNDLE_ENTRY, BUNDLE_MANIFEST, CODE_CACHE_FILE, CODE_FILE, COMPRESSED_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
+import { BUNDLE_ENTRY, BUNDLE_MANIFEST, CODE_CACHE_FILE, CODE_FILE, COMPRESSED_DIR, HOST_CACHE_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
 import { koffiDirFits, type HostArch } from './host-arch.js';
 import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
 
@@ -236,7 +236,8 @@ function manifestText(version: string, files: Record<string, string>): string {
 function listFiles(dir: string, root = dir): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (dir === root && name === COMPRESSED_DIR) return [];
+    // Not the bundle's files: copies for the upload, and caches a host (or a local run) made.
+    if (dir === root && (name === COMPRESSED_DIR || name === HOST_CACHE_DIR)) return [];
     return statSync(path).isDirectory() ? listFiles(path, root) : [relative(root, path).split(sep).join('/')];
   });
 }

@@ -2,7 +2,7 @@
 // and that it runs from a directory with no node_modules anywhere above it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { brotliDecompressSync } from 'node:zlib';
@@ -13,6 +13,14 @@ import { buildAgentBundle, hostBundle, readAgentBundle, sealAgentBundle, sha256,
 import { hostArch } from '../../../transport/install/host-arch.js';
 
 const run = promisify(execFile);
+
+/** Runs a program with `input` on stdin to its end. */
+function runWithInput(file: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { env }, (e, stdout) => (e ? reject(e) : resolve({ stdout })));
+    child.stdin!.end(input);
+  });
+}
 
 describe('agent bundle', () => {
   let scratch: string;
@@ -83,6 +91,28 @@ describe('agent bundle', () => {
     const koffiOf = (libc: 'glibc' | 'musl') => Object.keys(hostBundle(bundle, hostArch('x86_64', libc)!)!.files).filter((n) => n.startsWith('koffi/'));
     assert.deepEqual(koffiOf('glibc'), ['koffi/linux_x64/koffi.node']);
     assert.deepEqual(koffiOf('musl'), ['koffi/musl_x64/koffi.node']);
+  });
+
+  test('a code cache this Node.js refuses: the code is compiled, and the session agent leaves a cache of its own for the next starts', async () => {
+    const dir = join(scratch, 'refused');
+    cpSync(bundle.dir, dir, { recursive: true });
+    writeFileSync(join(dir, 'agent-code.cache'), 'not a V8 code cache');
+    const env = { ...process.env, TSINFRA_AGENT_STATE_DIR: join(scratch, 'state-refused'), TSINFRA_AGENT_RUN_DIR: join(scratch, 'run-refused') };
+    const hello = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'hello', params: { clientVersion: 'test', protocol: 1 } });
+    const { stdout } = await runWithInput(process.execPath, [join(dir, 'agent.mjs')], env, hello + '\n');
+    assert.match(stdout, /"agentVersion"/);
+    const made = join(dir, 'host-cache', `${process.version}-${process.arch}.cache`);
+    assert.ok(existsSync(made), 'host-cache/ has a cache for this Node.js');
+    assert.equal(statSync(made).mode & 0o777, 0o600);
+    const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(join(dir, 'agent-code.cjs'), 'utf8')}\n})`;
+    assert.equal(new Script(source, { filename: join(dir, 'agent-code.cjs'), cachedData: readFileSync(made) }).cachedDataRejected, false);
+    // Not one of the bundle's files: sealing the directory again leaves it out.
+    const sealed = sealAgentBundle(dir);
+    assert.equal(sealed.version, bundle.version);
+    assert.deepEqual(
+      Object.keys(sealed.files).filter((n) => n.startsWith('host-cache')),
+      [],
+    );
   });
 
   test('runs from its own directory: the agent answers hello; the other programs check their arguments', async () => {
