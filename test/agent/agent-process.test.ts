@@ -129,7 +129,8 @@ describe('agent process', () => {
     assert.equal((await stat(logFile)).mode & 0o777, 0o600);
     const log = await readFile(logFile, 'utf8');
     assert.match(log, /exec ip link add name tsi-log address 02(:[0-9a-f]{2}){5} mtu 1500 type bridge/);
-    assert.match(log, /exec ip addr add 10\.7\.0\.1\/24 dev tsi-log/);
+    // A new bridge gets its address and goes up in one `ip -batch` (its script is logged too).
+    assert.match(log, /exec ip -batch - <<< "addr add 10\.7\.0\.1\/24 dev tsi-log\\nlink set dev tsi-log up\\n"/);
     assert.match(log, /exec ip link del dev tsi-log/);
   });
 });
