@@ -51,9 +51,11 @@ export class SshTransport implements Transport {
       if (resident) return resident;
       const lingerMs = sudo ? 0 : agentIdleMs;
       // One shell and one Node.js start where the host has Node.js 20+; else the installer uploads one.
-      const proc =
-        (await bootstrapAgent(conn, { host: host.address, sudo, bundle, lingerMs }))?.proc ??
-        (await conn.exec((await installAgent(conn.sshClient, { host: host.address, sudo, bundle, lingerMs })).command, { sudo }));
+      let proc = (await bootstrapAgent(conn, { host: host.address, sudo, bundle, lingerMs }))?.proc;
+      if (!proc) {
+        const installed = await installAgent(conn.sshClient, { host: host.address, sudo, bundle, lingerMs });
+        proc = await conn.exec(installed.command, { sudo });
+      }
       return await AgentClient.open(
         { fromAgent: proc.stdout, toAgent: proc.stdin, stderr: proc.stderr },
         {

@@ -20,8 +20,7 @@ export interface ResourceHandler {
  * modules of the types it is asked about (its start is on every fresh host's path).
  */
 export function lazyHandler(load: () => Promise<ResourceHandler>): ResourceHandler {
-  let loaded: Promise<ResourceHandler> | undefined;
-  const handler = () => (loaded ??= load());
+  const handler = once(load);
   return {
     read: async (state) => (await handler()).read(state),
     apply: async (action, prior, planned, progress, address) => (await handler()).apply(action, prior, planned, progress, address),

@@ -12,7 +12,7 @@
 // installer ran about 25 processes (probe, sha256sum, find, mv, chmod, ...) first.
 // Undefined means "take the installer's path": no Node.js 20+ here, or it did not start.
 import { AgentError } from '../types.js';
-import { HOST_CACHE_DIR } from './bundle-files.js';
+import { COMPRESSED_SUFFIX, HOST_CACHE_DIR } from './bundle-files.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { hostBootstrap, type BootstrapArgs, type BootstrapInstall } from './host-bootstrap.js';
 import { agentWork, hostFiles, uploadTo } from './agent-installer.js';
@@ -102,7 +102,6 @@ async function finish(
     ...(upload.staging !== undefined ? { staging: upload.staging } : {}),
     nonce: upload.nonce,
     uploaded: upload.uploaded,
-    compressed: upload.compressed,
     all: files.files,
     extras: work.extras,
   };
@@ -117,7 +116,14 @@ async function finish(
 
 /** The script `sh -s` reads: finds a Node.js without starting anything, then becomes host-bootstrap.ts. */
 export function bootstrapScript(stateDir: string, version: string, lingerMs: number): string {
-  const args: BootstrapArgs = { stateDir, version, minNodeMajor: NODE_MAJOR, keepVersions: KEEP_VERSIONS, hostCacheDir: HOST_CACHE_DIR };
+  const args: BootstrapArgs = {
+    stateDir,
+    version,
+    minNodeMajor: NODE_MAJOR,
+    keepVersions: KEEP_VERSIONS,
+    hostCacheDir: HOST_CACHE_DIR,
+    compressedSuffix: COMPRESSED_SUFFIX,
+  };
   const code = `(${hostBootstrap.toString()})(require, ${JSON.stringify(args)})`;
   const env = [
     `TSINFRA_AGENT_BOOTSTRAP=${shellQuote(code)}`,

@@ -20,7 +20,16 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { AGENT_VERSION } from '../../agent/version.js';
-import { BUNDLE_ENTRY, BUNDLE_MANIFEST, CODE_CACHE_FILE, CODE_FILE, COMPRESSED_DIR, HOST_CACHE_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
+import {
+  BUNDLE_ENTRY,
+  BUNDLE_MANIFEST,
+  CODE_CACHE_FILE,
+  CODE_FILE,
+  COMPRESSED_DIR,
+  COMPRESSED_SUFFIX,
+  HOST_CACHE_DIR,
+  WRITE_CACHE_ENV,
+} from './bundle-files.js';
 import { koffiDirFits, type HostArch } from './host-arch.js';
 import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
 
@@ -162,7 +171,7 @@ function compressFiles(dir: string, bundle: AgentBundle): void {
   for (const [name, sum] of Object.entries(bundle.files)) {
     const raw = readFileSync(join(dir, name));
     const packed = brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } });
-    writeFileSync(join(dir, COMPRESSED_DIR, `${sum}.br`), packed);
+    writeFileSync(join(dir, COMPRESSED_DIR, sum + COMPRESSED_SUFFIX), packed);
   }
 }
 

@@ -21,7 +21,7 @@ import { brotliCompress, constants as zlib } from 'node:zlib';
 import { posix, join } from 'node:path';
 import type { Client } from 'ssh2';
 import { AgentError } from '../types.js';
-import { COMPRESSED_DIR } from './bundle-files.js';
+import { COMPRESSED_DIR, COMPRESSED_SUFFIX } from './bundle-files.js';
 import { BUNDLE_ENTRY, BUNDLE_MANIFEST, bundleKoffiDirs, hostBundle, loadAgentBundle, type AgentBundle, type HostBundle } from './agent-bundle.js';
 import { finishScript, type FinishPlan } from './finish-script.js';
 import { hostArch, type HostArch } from './host-arch.js';
@@ -188,13 +188,10 @@ export interface AgentUpload {
   readonly nonce: string;
   /** name -> sha256 of what was sent (before compression). */
   readonly uploaded: Readonly<Record<string, string>>;
-  /** The names sent as NAME.br. */
-  readonly compressed: readonly string[];
   readonly files: number;
   readonly bytes: number;
 }
 
-export const COMPRESSED_SUFFIX = '.br';
 const compressedFiles = new Map<string, Promise<Buffer>>();
 
 /**
@@ -208,7 +205,7 @@ function compressedFile(dir: string, name: string, sha256: string): Promise<Buff
   const key = join(dir, name);
   let data = compressedFiles.get(key);
   if (!data) {
-    data = readFile(join(dir, COMPRESSED_DIR, `${sha256}.br`)).catch(() =>
+    data = readFile(join(dir, COMPRESSED_DIR, sha256 + COMPRESSED_SUFFIX)).catch(() =>
       readFile(key).then(
         (raw) =>
           new Promise<Buffer>((resolve, reject) =>
@@ -244,7 +241,6 @@ export async function uploadTo(
       staging: paths.staging,
       nonce: paths.nonce,
       uploaded,
-      compressed: Object.keys(uploaded).filter((n) => n !== BUNDLE_MANIFEST),
       files: sftp.filesUploaded,
       bytes: sftp.bytesUploaded,
     };

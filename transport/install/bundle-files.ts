@@ -14,3 +14,5 @@ export const HOST_CACHE_DIR = 'host-cache';
 export const WRITE_CACHE_ENV = 'TSINFRA_AGENT_WRITE_CODE_CACHE';
 /** Brotli-compressed copies of the bundle's files, by sha256 (made at build time; not part of the checksummed files). */
 export const COMPRESSED_DIR = 'compressed';
+/** The name a compressed file has: in COMPRESSED_DIR by checksum, and as uploaded to a host. */
+export const COMPRESSED_SUFFIX = '.br';

@@ -25,6 +25,8 @@ export interface BootstrapArgs {
   readonly keepVersions: number;
   /** The version directory's subdirectory its checksums leave out (host-made code caches). */
   readonly hostCacheDir: string;
+  /** What a compressed upload's name ends with. */
+  readonly compressedSuffix: string;
 }
 
 export interface BootstrapInstall {
@@ -36,10 +38,8 @@ export interface BootstrapInstall {
   /** A sudo login's uploads: its own 0700 directory in /tmp, copied into place as root. */
   readonly staging?: string;
   readonly nonce: string;
-  /** The uploaded files: name -> sha256 (unpacked). */
+  /** The uploaded files: name -> sha256 (unpacked). Each came as NAME + compressedSuffix (brotli) or as NAME. */
   readonly uploaded: Readonly<Record<string, string>>;
-  /** Those sent brotli-compressed, as NAME.br. */
-  readonly compressed: readonly string[];
   /** Every file the version directory must hold: name -> sha256. */
   readonly all: Readonly<Record<string, string>>;
   /** Files in the version directory that do not belong there (repair). */
@@ -124,20 +124,23 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): voi
   const install = (plan: BootstrapInstall): { agent: string; pruned: string[] } => {
     fs.mkdirSync(A, { recursive: true, mode: 0o700 });
     let T = plan.from;
+    /** The name `name` was uploaded under in `dir`. */
+    const sent = (dir: string, name: string): string => (fs.existsSync(path.join(dir, name + args.compressedSuffix)) ? name + args.compressedSuffix : name);
     if (plan.staging !== undefined) {
       // As root: copy the login user's upload into a root-owned temporary directory.
       T = D + '.tmp-' + plan.nonce;
       for (const name of Object.keys(plan.uploaded)) {
-        const file = plan.compressed.indexOf(name) >= 0 ? name + '.br' : name;
+        const file = sent(plan.from, name);
         fs.mkdirSync(path.dirname(path.join(T, file)), { recursive: true, mode: 0o700 });
         fs.copyFileSync(path.join(plan.from, file), path.join(T, file));
       }
       fs.rmSync(plan.staging, { recursive: true, force: true });
     }
-    for (const name of plan.compressed) {
-      const packed = path.join(T, name + '.br');
-      fs.writeFileSync(path.join(T, name), zlib.brotliDecompressSync(fs.readFileSync(packed)), { mode: 0o600 });
-      fs.unlinkSync(packed);
+    for (const name of Object.keys(plan.uploaded)) {
+      const file = sent(T, name);
+      if (file === name) continue;
+      fs.writeFileSync(path.join(T, name), zlib.brotliDecompressSync(fs.readFileSync(path.join(T, file))), { mode: 0o600 });
+      fs.unlinkSync(path.join(T, file));
     }
     if (Object.keys(plan.uploaded).length > 0) {
       const bad = differing(T, plan.uploaded);
