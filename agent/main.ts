@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { format } from 'node:util';
+import { config as zodConfig } from 'zod';
 import { AgentFileLog } from './log.js';
 import { agentMethods } from './methods.js';
 import { builtinResources } from './resources/builtin.js';
@@ -16,6 +17,10 @@ import { RpcServer } from './rpc/server.js';
 import { ProcessRunner } from './system/command.js';
 import { SupervisorClient } from './supervisor/supervisor-client.js';
 import { agentBuild } from './version.js';
+
+// zod compiles a fast parser (`new Function`) for each object schema on its first parse,
+// which pays only over many parses; a session agent parses each kind of message a few times.
+zodConfig({ jitless: true });
 
 // stdout carries protocol lines only: anything a library prints goes to stderr.
 for (const level of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) {

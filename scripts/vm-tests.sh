@@ -18,7 +18,7 @@ if ! ls .vm-artifacts/apt/lvm2_*.deb >/dev/null 2>&1; then
   cached=$(ls /var/cache/apt/archives/lvm2_*_amd64.deb 2>/dev/null | tail -n 1 || true)
   if [ -n "$cached" ]; then cp "$cached" .vm-artifacts/apt/; else (cd .vm-artifacts/apt && apt-get download -q lvm2); fi
 fi
-tar -cf .vm-artifacts/tsinfra-tree.tar bin dist node_modules package.json scripts
+tar -cf .vm-artifacts/tsinfra-tree.tar bin dist node_modules package.json oclif.manifest.json scripts
 SHARE_RW=1 TIMEOUT="${TIMEOUT:-2400}" bash scripts/vm-run.sh \
   env TSINFRA_TEST_IMAGE=/mnt/host/.vm-artifacts/busybox-oci.tar TSINFRA_CACHE=0 \
   bash -c 'mkdir -p /root/tsinfra && tar -xf .vm-artifacts/tsinfra-tree.tar -C /root/tsinfra && cd /root/tsinfra || exit 1

@@ -8,6 +8,7 @@
 //   read:   what the kernel has (mtu, address, rules), or null without the link
 import { z } from 'zod';
 import type { AgentLog } from '../log.js';
+import type { CommandOutput } from '../system/command.js';
 import { AgentFailure } from '../rpc/failure.js';
 import { RPC_ERRORS, type ApplyAction, type ResourceState } from '../rpc/protocol.js';
 import { invalidAttribute, parseState } from '../resources/parse-state.js';
@@ -106,18 +107,17 @@ export class BridgeNetwork implements ResourceHandler {
 
   private async create(want: BridgeWanted, progress: Progress): Promise<ResourceState> {
     progress(`creating bridge ${want.bridge}`);
-    // Straight to `ip link add` (a fresh host's path: 2 ip processes, where looking first
-    // cost 2 more); only when that fails is the name looked at.
-    const added = await this.ip.tryAddBridge(want.bridge, want.mtu);
-    if (added.code !== 0) {
+    // Straight to adding it (a fresh host's path: one ip process that also reads the new
+    // link back); only when the add fails is the name looked at.
+    const made = await this.ip.tryCreateBridge(want.bridge, want.mtu, `${want.gateway}/${want.subnet.prefix}`);
+    if (!made.made && made.stage === 'add') {
       const existing = await this.ip.link(want.bridge);
-      if (!existing) throw new AgentFailure('E_COMMAND_FAILED', `ip link add ${want.bridge} failed: ${added.stderr.trim() || `exit ${added.code}`}`);
+      if (!existing) throw new AgentFailure('E_COMMAND_FAILED', `ip link add ${want.bridge} failed: ${failureText(made.output)}`);
       return this.adopt(existing, want, progress);
     }
     let rules: BridgeRulesFound;
     try {
-      // A new bridge has no address and is down: both in one step.
-      await this.ip.addAddressAndUp(want.bridge, `${want.gateway}/${want.subnet.prefix}`);
+      if (!made.made) throw new AgentFailure('E_COMMAND_FAILED', `configuring the new bridge ${want.bridge} failed: ${failureText(made.output)}`);
       rules = await this.setRules(want, progress);
     } catch (e) {
       this.log.warn(`creating ${want.bridge} failed, removing what was made: ${(e as Error).message}`);
@@ -125,7 +125,7 @@ export class BridgeNetwork implements ResourceHandler {
       await this.ip.deleteLink(want.bridge).catch(() => {});
       throw e;
     }
-    return this.settled(want, rules);
+    return describe(made.link, want.name, want.gateway, want.ipRange, rules);
   }
 
   /**
@@ -211,19 +211,28 @@ export class BridgeNetwork implements ResourceHandler {
     const link = await this.bridgeLink(bridge);
     if (!link) return null;
     const rules = knownRules ?? (await this.firewall.read(bridge));
-    const gw = gatewayAddress(link, expectedGateway);
-    const subnet = gw ? networkOf(gw.address, gw.prefix) : undefined;
-    return {
-      id: bridge,
-      name,
-      driver: 'bridge',
-      bridge,
-      subnet: subnet ? formatCidr(subnet) : null,
-      gateway: gw?.address ?? null,
-      ip_range: ipRange,
-      nat: rules.nat,
-      mtu: link.mtu,
-      internal: rules.internal,
-    };
+    return describe(link, name, expectedGateway, ipRange, rules);
   }
+}
+
+/** A bridge's state from its link and its rules. */
+function describe(link: Link, name: string, expectedGateway: string | null | undefined, ipRange: string | null, rules: BridgeRulesFound): ResourceState {
+  const gw = gatewayAddress(link, expectedGateway);
+  const subnet = gw ? networkOf(gw.address, gw.prefix) : undefined;
+  return {
+    id: link.name,
+    name,
+    driver: 'bridge',
+    bridge: link.name,
+    subnet: subnet ? formatCidr(subnet) : null,
+    gateway: gw?.address ?? null,
+    ip_range: ipRange,
+    nat: rules.nat,
+    mtu: link.mtu,
+    internal: rules.internal,
+  };
+}
+
+function failureText(out: CommandOutput): string {
+  return out.stderr.trim() || `exit ${out.code}`;
 }

@@ -77,6 +77,10 @@ function toLinks(stdout: string, argv: readonly string[]): Link[] {
   }));
 }
 
+/** What tryCreateBridge did. */
+export type NewBridge =
+  { readonly made: true; readonly link: Link } | { readonly made: false; readonly stage: 'add' | 'configure'; readonly output: CommandOutput };
+
 export class IpRoute {
   constructor(private readonly runner: CommandRunner) {}
 
@@ -98,15 +102,24 @@ export class IpRoute {
     return toLinks(again.stdout, argv).find((l) => l.name === name) ?? null;
   }
 
-  /** Adds a bridge; a failure (a link of that name exists, say) is a result, for the caller to look. */
-  tryAddBridge(name: string, mtu: number | null): Promise<CommandOutput> {
-    return this.runner.tryRun(bridgeArgv(name, mtu), { mutates: true });
-  }
-
-  /** Adds `cidr` and sets the link up, in one process (`ip -batch`): a new bridge needs both. */
-  async addAddressAndUp(name: string, cidr: string): Promise<void> {
-    const script = `addr add ${cidr} dev ${name}\nlink set dev ${name} up\n`;
-    await this.runner.run(['ip', '-batch', '-'], { stdin: script, mutates: true });
+  /**
+   * A fresh host's path, in one `ip -batch` process: adds the bridge, gives it `cidr`, sets
+   * it up and reads it back. A failure is a result, with the stage that failed: `add` (the
+   * link was not made: one of that name exists, say) for the caller to look, `configure`
+   * (the link was made, a later step failed) for the caller to remove it.
+   */
+  async tryCreateBridge(name: string, mtu: number | null, cidr: string): Promise<NewBridge> {
+    const argv = ['ip', '-j', '-d', '-batch', '-'];
+    const script = [bridgeArgv(name, mtu).slice(1).join(' '), `addr add ${cidr} dev ${name}`, `link set dev ${name} up`, `addr show dev ${name}`];
+    const out = await this.runner.tryRun(argv, { stdin: script.join('\n') + '\n', mutates: true });
+    if (out.code !== 0) {
+      // ip names the batch line that failed; without that, nothing is known to be ours.
+      const line = Number(/Command failed -:(\d+)/.exec(out.stderr)?.[1] ?? 1);
+      return { made: false, stage: line > 1 ? 'configure' : 'add', output: out };
+    }
+    const link = toLinks(out.stdout, argv).find((l) => l.name === name);
+    if (!link) throw new AgentFailure('E_VANISHED', `bridge ${name} disappeared while it was being configured`);
+    return { made: true, link };
   }
 
   /** The 802.1Q sub-interface `name` of `base`, left down. */

@@ -51,7 +51,10 @@ export async function readNftTable(runner: CommandRunner, name: string): Promise
   const out = await runner.tryRun(argv);
   let stdout = out.stdout;
   if (out.code !== 0) {
-    // Absent table or a real failure? Ask for the table names instead of matching error text.
+    // nft names a missing table with ENOENT's text (commands run with LC_ALL=C): a fresh
+    // host's answer, taken without a second process.
+    if (/^Error: No such file or directory\b/m.test(out.stderr)) return ABSENT;
+    // Another failure: ask for the table names rather than guess from the text.
     const tables = await runner.run(['nft', '-j', 'list', 'tables', 'ip']);
     if (!parseNftListing(tables.stdout).some((o) => nftTableName.safeParse(o['table']).data?.name === name)) return ABSENT;
     stdout = (await runner.run(argv)).stdout;

@@ -128,9 +128,11 @@ describe('agent process', () => {
     const logFile = join(stateDir, 'agent.log');
     assert.equal((await stat(logFile)).mode & 0o777, 0o600);
     const log = await readFile(logFile, 'utf8');
-    assert.match(log, /exec ip link add name tsi-log address 02(:[0-9a-f]{2}){5} mtu 1500 type bridge/);
-    // A new bridge gets its address and goes up in one `ip -batch` (its script is logged too).
-    assert.match(log, /exec ip -batch - <<< "addr add 10\.7\.0\.1\/24 dev tsi-log\\nlink set dev tsi-log up\\n"/);
+    // A new bridge is added, addressed, set up and read back in one `ip -batch`, its script logged.
+    assert.match(
+      log,
+      /exec ip -j -d -batch - <<< "link add name tsi-log address 02(:[0-9a-f]{2}){5} mtu 1500 type bridge\\naddr add 10\.7\.0\.1\/24 dev tsi-log\\nlink set dev tsi-log up\\naddr show dev tsi-log\\n"/,
+    );
     assert.match(log, /exec ip link del dev tsi-log/);
   });
 });

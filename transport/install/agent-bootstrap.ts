@@ -3,7 +3,8 @@
 // uploads a Node.js first).
 //
 //   exec `sh -s` <- script: find node (the runtime record, else PATH) -> exec it with
-//                   host-bootstrap.ts, which reports the host and the installed files
+//                   host-bootstrap.ts (and launch-agent.ts), which reports the host and
+//                   the installed files
 //   up to date:  'start'                                  -> the agent, same process
 //   otherwise:   SFTP upload (agent-installer.ts's) -> 'install' -> verified, moved into
 //                place, old versions pruned                 -> the agent, same process
@@ -12,11 +13,12 @@
 // installer ran about 25 processes (probe, sha256sum, find, mv, chmod, ...) first.
 // Undefined means "take the installer's path": no Node.js 20+ here, or it did not start.
 import { AgentError } from '../types.js';
-import { COMPRESSED_SUFFIX, HOST_CACHE_DIR } from './bundle-files.js';
+import { CODE_CACHE_FILE, CODE_FILE, COMPRESSED_SUFFIX, HOST_CACHE_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { hostBootstrap, type BootstrapArgs, type BootstrapInstall } from './host-bootstrap.js';
 import { agentWork, hostFiles, uploadTo } from './agent-installer.js';
 import { DEFAULT_STATE_DIR, KEEP_VERSIONS, NODE_MAJOR, agentDir, nodeRecord, versionDir } from './install-paths.js';
+import { launchAgent } from './launch-agent.js';
 import { shellQuote } from './remote-script.js';
 import type { SshConnection } from '../ssh/ssh-connection.js';
 import type { RemoteProcess } from '../ssh/remote-process.js';
@@ -49,6 +51,8 @@ interface Probe {
   readonly uid: number;
   readonly node: { readonly path: string; readonly version: string };
   readonly installed: Record<string, string> | null;
+  /** The bootstrap made (or found) <state>/agent. */
+  readonly agentDir?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -94,7 +98,7 @@ async function finish(
     return { proc: lines.release(), agent: 'current', filesUploaded: 0, bytesUploaded: 0 };
   }
   const staged = sudo && probe.uid !== 0;
-  const upload = await uploadTo(conn.sshClient, host, { stateDir, bundle, files, work, staged, sudo });
+  const upload = await uploadTo(conn.sshClient, host, { stateDir, bundle, files, work, staged, sudo, agentDirExists: probe.agentDir === true });
   const install: BootstrapInstall = {
     t: 'install',
     mode: work.mode,
@@ -123,8 +127,9 @@ export function bootstrapScript(stateDir: string, version: string, lingerMs: num
     keepVersions: KEEP_VERSIONS,
     hostCacheDir: HOST_CACHE_DIR,
     compressedSuffix: COMPRESSED_SUFFIX,
+    launch: { codeFile: CODE_FILE, codeCacheFile: CODE_CACHE_FILE, hostCacheDir: HOST_CACHE_DIR, writeCacheEnv: WRITE_CACHE_ENV },
   };
-  const code = `(${hostBootstrap.toString()})(require, ${JSON.stringify(args)})`;
+  const code = `(${hostBootstrap.toString()})(require, ${JSON.stringify(args)}, ${launchAgent.toString()})`;
   const env = [
     `TSINFRA_AGENT_BOOTSTRAP=${shellQuote(code)}`,
     'TSINFRA_AGENT_NODE="$p"',

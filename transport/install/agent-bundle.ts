@@ -32,6 +32,7 @@ import {
 } from './bundle-files.js';
 import { koffiDirFits, type HostArch } from './host-arch.js';
 import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
+import { zodLocalesPlugin } from './zod-locales.js';
 
 export { BUNDLE_ENTRY, BUNDLE_MANIFEST } from './bundle-files.js';
 export const NODE_REQUIREMENT = '>=20';
@@ -81,6 +82,7 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
   mkdirSync(tmp, { recursive: true });
   try {
     const koffi = koffiNativesPlugin();
+    const zodLocales = zodLocalesPlugin();
     const common = {
       bundle: true,
       // Comments in the output name sources relative to here: the same bytes from any checkout.
@@ -99,12 +101,23 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
       // ESM code in the bundle (koffi's loader) finds its files by its own URL: the bundle's.
       banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
       define: { 'import.meta.url': '__bundleUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
-      plugins: [koffi.plugin],
+      plugins: [koffi.plugin, zodLocales.plugin],
+      // Every fresh host reads, and first receives, this file: no comments or whitespace.
+      // Names stay, so that an agent's stack trace still reads.
+      minifyWhitespace: true,
+      minifySyntax: true,
     });
     const bundled = readFileSync(join(tmp, CODE_FILE), 'utf8');
     if (!koffi.swapped() || bundled.includes('@koromix/koffi-linux'))
       throw new Error("bug: the bundle would look for koffi's native module in node_modules (has koffi's loader changed?)");
     if (!bundled.includes('TSINFRA_AGENT_BUNDLE')) throw new Error(`bug: ${entry} is not the agent's bundle entry`);
+    if (!zodLocales.replaced()) throw new Error("bug: zod's locales were not left out of the bundle (has zod's layout changed?)");
+    // One non-ASCII character makes V8 hold (and scan) the whole source as UTF-16, twice the bytes.
+    const nonAscii = /[^\x00-\x7f]/.exec(bundled);
+    if (nonAscii)
+      throw new Error(
+        `bug: the bundled agent has a non-ASCII character (${JSON.stringify(bundled.slice(Math.max(0, nonAscii.index - 40), nonAscii.index + 10))})`,
+      );
     // A module that finds a sibling .js file by its own URL finds nothing in a one-file bundle.
     const siblings = [...bundled.matchAll(/new URL\("(\.{1,2}\/[^"]*\.js)", __bundleUrl\)/g)].map((m) => m[1]);
     if (bundled.includes('import_meta')) throw new Error('bug: bundled agent code uses an import.meta property the bundle does not define');

@@ -228,13 +228,21 @@ function compressedFile(dir: string, name: string, sha256: string): Promise<Buff
 export async function uploadTo(
   client: Client,
   host: string,
-  input: { stateDir: string; bundle: AgentBundle; files: HostBundle; work: Exclude<Work, { mode: 'current' }>; staged: boolean; sudo: boolean },
+  input: {
+    stateDir: string;
+    bundle: AgentBundle;
+    files: HostBundle;
+    work: Exclude<Work, { mode: 'current' }>;
+    staged: boolean;
+    sudo: boolean;
+    agentDirExists: boolean;
+  },
 ): Promise<AgentUpload> {
   const { stateDir, bundle, files, work, staged } = input;
   const paths = uploadPaths(stateDir, bundle.version, randomBytes(6).toString('hex'), staged, undefined);
   const sftp = await SftpUpload.open(client, host);
   try {
-    const plan = await upload(sftp, paths, { stateDir, bundle, files, work, localNode: undefined, compressed: true });
+    const plan = await upload(sftp, paths, { stateDir, bundle, files, work, localNode: undefined, compressed: true, agentDirExists: input.agentDirExists });
     const uploaded = plan.agent?.uploaded ?? {};
     return {
       from: paths.agentFrom,
@@ -280,6 +288,8 @@ interface UploadInput {
   readonly files: HostBundle;
   readonly work: Work;
   readonly localNode: LocalNode | undefined;
+  /** <state>/agent is there already (host-bootstrap.ts makes it before its probe): no mkdirs for it. */
+  readonly agentDirExists?: boolean;
 }
 
 /** Sends what the host lacks; returns where it went, for the finishing script. */
@@ -288,7 +298,7 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
   const { nonce, staging, agentFrom, nodeFrom } = paths;
   if (staging !== undefined) {
     await sftp.mkdir(staging, 0o700, 'fail');
-  } else {
+  } else if (!input.agentDirExists) {
     await sftp.mkdir(stateDir, 0o700, 'ok');
     await sftp.mkdir(agentDir(stateDir), 0o700, 'ok');
   }
@@ -300,13 +310,16 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
       for (const dir of [...new Set(work.files.map((n) => posix.dirname(n)).filter((d) => d !== '.'))].sort()) {
         await mkdirs(sftp, agentFrom, dir);
       }
-      for (const name of work.files) {
-        if (name === BUNDLE_MANIFEST) await sftp.putData(posix.join(agentFrom, name), files.manifest, 0o600);
-        else if (input.compressed)
-          await sftp.putData(posix.join(agentFrom, name + COMPRESSED_SUFFIX), await compressedFile(bundle.dir, name, files.files[name]!), 0o600);
-        else await sftp.put(join(bundle.dir, name), posix.join(agentFrom, name), 0o600);
-        uploaded[name] = files.files[name]!;
-      }
+      // All at once: their requests share round trips instead of waiting for each other.
+      await Promise.all(
+        work.files.map(async (name) => {
+          if (name === BUNDLE_MANIFEST) await sftp.putData(posix.join(agentFrom, name), files.manifest, 0o600);
+          else if (input.compressed)
+            await sftp.putData(posix.join(agentFrom, name + COMPRESSED_SUFFIX), await compressedFile(bundle.dir, name, files.files[name]!), 0o600);
+          else await sftp.put(join(bundle.dir, name), posix.join(agentFrom, name), 0o600);
+        }),
+      );
+      for (const name of work.files) uploaded[name] = files.files[name]!;
     }
     agent = { mode: work.mode, from: agentFrom, uploaded, all: files.files, extras: work.extras };
   }

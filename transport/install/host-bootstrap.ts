@@ -8,15 +8,19 @@
 //
 // Messages are JSON lines on stdout; the engine answers on stdin:
 //
-//   -> {t:'probe', machine, libc, uid, node:{path,version}, installed:{name:sha256}|null}
+//   -> {t:'probe', machine, libc, uid, node:{path,version}, installed:{name:sha256}|null,
+//       agentDir: <state>/agent made or there}
 //   <- {t:'start'}                        the installed agent is the right one
 //   <- {t:'install', ...BootstrapInstall}  after an SFTP upload: verify, move into place,
 //   -> {t:'installed', agent, pruned}      prune old versions, then start
 //   <- {t:'stop'}                          nothing to do here (the engine gives up)
 //   -> {t:'error', message} | {t:'oldnode', version, path}
 //
-// Starting = importing <version>/agent.mjs in this process, whose stdin/stdout become the
-// agent protocol's. Its argv ends with that path, as if Node.js had been started with it.
+// Starting = running <version>/agent.mjs's code in this process (launchAgent, passed in as
+// source too), whose stdin/stdout become the agent protocol's. Its argv ends with agent.mjs's
+// path, as if Node.js had been started with it.
+
+import type { LaunchFiles, launchAgent } from './launch-agent.js';
 
 export interface BootstrapArgs {
   readonly stateDir: string;
@@ -27,6 +31,8 @@ export interface BootstrapArgs {
   readonly hostCacheDir: string;
   /** What a compressed upload's name ends with. */
   readonly compressedSuffix: string;
+  /** The bundle's file names launchAgent needs (see launch-agent.ts). */
+  readonly launch: Omit<LaunchFiles, 'dir' | 'entry'>;
 }
 
 export interface BootstrapInstall {
@@ -46,12 +52,11 @@ export interface BootstrapInstall {
   readonly extras: readonly string[];
 }
 
-export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): void {
+export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs, launch: typeof launchAgent): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const path = require('node:path') as typeof import('node:path');
   const crypto = require('node:crypto') as typeof import('node:crypto');
   const os = require('node:os') as typeof import('node:os');
-  const url = require('node:url') as typeof import('node:url');
   const zlib = require('node:zlib') as typeof import('node:zlib');
 
   const send = (message: object): void => {
@@ -235,10 +240,19 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): voi
     delete process.env['TSINFRA_AGENT_NODE'];
     const entry = path.join(D, 'agent.mjs');
     process.argv = [process.execPath, entry];
-    import(url.pathToFileURL(entry).href).catch((e: Error) => {
-      process.stderr.write(`tsinfra agent: cannot start ${entry}: ${e.stack || e.message}\n`);
+    try {
+      launch(require, {
+        dir: D,
+        entry,
+        codeFile: args.launch.codeFile,
+        codeCacheFile: args.launch.codeCacheFile,
+        hostCacheDir: args.launch.hostCacheDir,
+        writeCacheEnv: args.launch.writeCacheEnv,
+      });
+    } catch (e) {
+      process.stderr.write(`tsinfra agent: cannot start ${entry}: ${(e as Error).stack || (e as Error).message}\n`);
       process.exit(1);
-    });
+    }
   };
 
   // ---- the conversation
@@ -277,6 +291,14 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): voi
 
   let installed: Record<string, string> | null = null;
   if (fs.existsSync(path.join(D, 'agent.json'))) installed = sums(D);
+  // Made here, where it costs a system call, rather than by SFTP requests after the probe.
+  let agentDir = false;
+  try {
+    fs.mkdirSync(A, { recursive: true, mode: 0o700 });
+    agentDir = true;
+  } catch {
+    // A login that may not write there: the upload reports what it cannot do.
+  }
   const sudoUid = process.env['SUDO_UID'];
   send({
     t: 'probe',
@@ -285,6 +307,7 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs): voi
     uid: sudoUid ? Number(sudoUid) : process.getuid ? process.getuid() : -1,
     node: { path: nodePath, version: process.version },
     installed,
+    agentDir,
   });
   process.stdin.on('data', onData);
 }
