@@ -10,8 +10,9 @@
 //
 // Both are generated, never committed: a manifest from an older build would hide new
 // commands. Without them oclif finds dist/cli/commands itself (slower, same behaviour),
-// which is also what tests that import commands directly run.
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// which is also what tests that import commands directly run. `tsc` alone does not
+// refresh the bundle: bin/run.js runs what the last `npm run build` made.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Plugin } from '@oclif/core';
@@ -43,42 +44,56 @@ const entryPoints: Record<string, string> = {};
 for (const id of ids) {
   const source = join(ROOT, ...manifest.commands[id]!.relativePath!);
   if (!source.startsWith(COMMANDS + sep)) throw new Error(`bug: command ${id} is not under ${COMMANDS}`);
-  entryPoints[id.replaceAll(':', '-')] = source;
+  const flat = id.replaceAll(':', '-');
+  if (entryPoints[flat]) throw new Error(`bug: commands ${id} and another both bundle as ${flat}.js`);
+  entryPoints[flat] = source;
 }
 
-rmSync(OUT, { recursive: true, force: true });
-mkdirSync(OUT, { recursive: true });
-const zodLocales = zodLocalesPlugin();
-const result = await build({
-  entryPoints,
-  outdir: OUT,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: EXTERNAL,
-  logLevel: 'warning',
-  legalComments: 'none',
-  sourcemap: 'linked',
-  // Bundled CommonJS dependencies call require(): give ES module output one.
-  banner: {
-    js: [
-      "import { createRequire as __tsinfraCreateRequire } from 'node:module';",
-      'const require = __tsinfraCreateRequire(import.meta.url);',
-      `const ${DIST_URL} = new URL('../', import.meta.url);`,
-    ].join('\n'),
-  },
-  plugins: [zodLocales.plugin, moduleUrlPlugin()],
-});
-if (result.errors.length > 0) throw new Error('bug: bundling the CLI failed');
-if (!zodLocales.replaced()) throw new Error("bug: zod's locales were not left out of the CLI bundle (has zod's layout changed?)");
+// The manifest goes first and comes back last: a build that fails half-way leaves oclif
+// finding dist/cli/commands itself, never a manifest that points at missing files.
+const MANIFEST = join(ROOT, 'oclif.manifest.json');
+rmSync(MANIFEST, { force: true });
+const TMP = `${OUT}.tmp-${process.pid}`;
+rmSync(TMP, { recursive: true, force: true });
+mkdirSync(TMP, { recursive: true });
+try {
+  const zodLocales = zodLocalesPlugin();
+  const result = await build({
+    entryPoints,
+    outdir: TMP,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    logLevel: 'warning',
+    legalComments: 'none',
+    sourcemap: 'linked',
+    // Bundled CommonJS dependencies call require(): give ES module output one.
+    banner: {
+      js: [
+        "import { createRequire as __tsinfraCreateRequire } from 'node:module';",
+        'const require = __tsinfraCreateRequire(import.meta.url);',
+        `const ${DIST_URL} = new URL('../', import.meta.url);`,
+      ].join('\n'),
+    },
+    plugins: [zodLocales.plugin, moduleUrlPlugin()],
+  });
+  if (result.errors.length > 0) throw new Error('bug: bundling the CLI failed');
+  if (!zodLocales.replaced()) throw new Error("bug: zod's locales were not left out of the CLI bundle (has zod's layout changed?)");
+  rmSync(OUT, { recursive: true, force: true });
+  renameSync(TMP, OUT);
+} finally {
+  rmSync(TMP, { recursive: true, force: true });
+}
 
 for (const id of ids) {
   const command = manifest.commands[id]!;
   command.relativePath = relative(ROOT, join(OUT, `${id.replaceAll(':', '-')}.js`)).split(sep);
 }
-writeFileSync(join(ROOT, 'oclif.manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+writeFileSync(`${MANIFEST}.tmp-${process.pid}`, JSON.stringify(manifest, null, 2) + '\n');
+renameSync(`${MANIFEST}.tmp-${process.pid}`, MANIFEST);
 console.log(`CLI: ${ids.length} commands bundled in ${relative(ROOT, OUT)}/ (${sizeOf(OUT)} kB), oclif.manifest.json`);
 
 /**

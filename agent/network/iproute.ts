@@ -117,9 +117,15 @@ export class IpRoute {
       const line = Number(/Command failed -:(\d+)/.exec(out.stderr)?.[1] ?? 1);
       return { made: false, stage: line > 1 ? 'configure' : 'add', output: out };
     }
-    const link = toLinks(out.stdout, argv).find((l) => l.name === name);
-    if (!link) throw new AgentFailure('E_VANISHED', `bridge ${name} disappeared while it was being configured`);
-    return { made: true, link };
+    // The bridge is made: a read-back that fails is the configure stage's failure, so that
+    // the caller removes the bridge rather than leave it half-recorded.
+    try {
+      const link = toLinks(out.stdout, argv).find((l) => l.name === name);
+      if (link) return { made: true, link };
+      return { made: false, stage: 'configure', output: { ...out, stderr: `bridge ${name} is not in what ip read back` } };
+    } catch (e) {
+      return { made: false, stage: 'configure', output: { ...out, stderr: (e as Error).message } };
+    }
   }
 
   /** The 802.1Q sub-interface `name` of `base`, left down. */

@@ -53,7 +53,7 @@ export async function readNftTable(runner: CommandRunner, name: string): Promise
   if (out.code !== 0) {
     // nft names a missing table with ENOENT's text (commands run with LC_ALL=C): a fresh
     // host's answer, taken without a second process.
-    if (/^Error: No such file or directory\b/m.test(out.stderr)) return ABSENT;
+    if (/^Error: No such file or directory\b/m.test(out.stderr) && out.stderr.includes(`list table ip ${name}`)) return ABSENT;
     // Another failure: ask for the table names rather than guess from the text.
     const tables = await runner.run(['nft', '-j', 'list', 'tables', 'ip']);
     if (!parseNftListing(tables.stdout).some((o) => nftTableName.safeParse(o['table']).data?.name === name)) return ABSENT;

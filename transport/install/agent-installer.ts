@@ -311,7 +311,9 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
         await mkdirs(sftp, agentFrom, dir);
       }
       // All at once: their requests share round trips instead of waiting for each other.
-      await Promise.all(
+      // Settled, all of them, before a failure is reported: the caller's clean-up must not
+      // race a write still in flight.
+      const puts = await Promise.allSettled(
         work.files.map(async (name) => {
           if (name === BUNDLE_MANIFEST) await sftp.putData(posix.join(agentFrom, name), files.manifest, 0o600);
           else if (input.compressed)
@@ -319,6 +321,8 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
           else await sftp.put(join(bundle.dir, name), posix.join(agentFrom, name), 0o600);
         }),
       );
+      const failed = puts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+      if (failed) throw failed.reason;
       for (const name of work.files) uploaded[name] = files.files[name]!;
     }
     agent = { mode: work.mode, from: agentFrom, uploaded, all: files.files, extras: work.extras };

@@ -61,6 +61,12 @@ describe('creating a bridge in one ip -batch', () => {
     assert.deepEqual(made.made ? 'made' : made.stage, 'configure');
   });
 
+  test('a read-back that cannot be parsed is a failure after the link was made', async () => {
+    const runner = new ScriptedRunner([{ code: 0, stdout: 'not json', stderr: '' }]);
+    const made = await new IpRoute(runner).tryCreateBridge('tsi-web', 1400, '10.8.0.1/24');
+    assert.deepEqual(made.made ? 'made' : made.stage, 'configure');
+  });
+
   test('a failure ip does not place is not taken as ours to remove', async () => {
     const runner = new ScriptedRunner([{ code: 255, stdout: '', stderr: 'Cannot open netlink socket: Permission denied\n' }]);
     const made = await new IpRoute(runner).tryCreateBridge('tsi-web', null, '10.8.0.1/24');
