@@ -13,11 +13,11 @@
 // which is also what tests that import commands directly run. `tsc` alone does not
 // refresh the bundle: bin/run.js runs what the last `npm run build` made.
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Plugin } from '@oclif/core';
 import { build, type Plugin as EsbuildPlugin } from 'esbuild';
-import { readFile } from 'node:fs/promises';
 import { zodLocalesPlugin } from '../transport/install/zod-locales.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');

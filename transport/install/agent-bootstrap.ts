@@ -13,7 +13,7 @@
 // installer ran about 25 processes (probe, sha256sum, find, mv, chmod, ...) first.
 // Undefined means "take the installer's path": no Node.js 20+ here, or it did not start.
 import { AgentError } from '../types.js';
-import { CODE_CACHE_FILE, CODE_FILE, COMPRESSED_SUFFIX, HOST_CACHE_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
+import { COMPRESSED_SUFFIX, LAUNCH_FILE_NAMES } from './bundle-files.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { hostBootstrap, type BootstrapArgs, type BootstrapInstall } from './host-bootstrap.js';
 import { agentWork, hostFiles, uploadTo } from './agent-installer.js';
@@ -125,9 +125,8 @@ export function bootstrapScript(stateDir: string, version: string, lingerMs: num
     version,
     minNodeMajor: NODE_MAJOR,
     keepVersions: KEEP_VERSIONS,
-    hostCacheDir: HOST_CACHE_DIR,
     compressedSuffix: COMPRESSED_SUFFIX,
-    launch: { codeFile: CODE_FILE, codeCacheFile: CODE_CACHE_FILE, hostCacheDir: HOST_CACHE_DIR, writeCacheEnv: WRITE_CACHE_ENV },
+    launch: LAUNCH_FILE_NAMES,
   };
   const code = `(${hostBootstrap.toString()})(require, ${JSON.stringify(args)}, ${launchAgent.toString()})`;
   const env = [

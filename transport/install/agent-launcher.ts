@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE_CACHE_FILE, CODE_FILE, HOST_CACHE_DIR, WRITE_CACHE_ENV } from './bundle-files.js';
+import { LAUNCH_FILE_NAMES } from './bundle-files.js';
 import { launchAgent } from './launch-agent.js';
 
 const MIN_NODE_MAJOR = 20;
@@ -16,11 +16,4 @@ if (!(major >= MIN_NODE_MAJOR)) {
 }
 
 const self = fileURLToPath(import.meta.url);
-launchAgent(createRequire(self), {
-  dir: dirname(self),
-  entry: self,
-  codeFile: CODE_FILE,
-  codeCacheFile: CODE_CACHE_FILE,
-  hostCacheDir: HOST_CACHE_DIR,
-  writeCacheEnv: WRITE_CACHE_ENV,
-});
+launchAgent(createRequire(self), { ...LAUNCH_FILE_NAMES, dir: dirname(self), entry: self });

@@ -16,3 +16,10 @@ export const WRITE_CACHE_ENV = 'TSINFRA_AGENT_WRITE_CODE_CACHE';
 export const COMPRESSED_DIR = 'compressed';
 /** The name a compressed file has: in COMPRESSED_DIR by checksum, and as uploaded to a host. */
 export const COMPRESSED_SUFFIX = '.br';
+/** The names launch-agent.ts needs, for agent.mjs and for the bootstrap that runs it without the file. */
+export const LAUNCH_FILE_NAMES = {
+  codeFile: CODE_FILE,
+  codeCacheFile: CODE_CACHE_FILE,
+  hostCacheDir: HOST_CACHE_DIR,
+  writeCacheEnv: WRITE_CACHE_ENV,
+} as const;

@@ -27,11 +27,9 @@ export interface BootstrapArgs {
   readonly version: string;
   readonly minNodeMajor: number;
   readonly keepVersions: number;
-  /** The version directory's subdirectory its checksums leave out (host-made code caches). */
-  readonly hostCacheDir: string;
   /** What a compressed upload's name ends with. */
   readonly compressedSuffix: string;
-  /** The bundle's file names launchAgent needs (see launch-agent.ts). */
+  /** The bundle's file names launchAgent needs (see launch-agent.ts); its host-cache/ is also what the checksums leave out. */
   readonly launch: Omit<LaunchFiles, 'dir' | 'entry'>;
 }
 
@@ -79,7 +77,7 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs, laun
       for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
         const name = sub ? sub + '/' + e.name : e.name;
         if (e.isDirectory()) {
-          if (name !== args.hostCacheDir) walk(name);
+          if (name !== args.launch.hostCacheDir) walk(name);
         } else if (e.isFile()) out[name] = sha256(path.join(dir, name));
       }
     };
@@ -241,14 +239,7 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs, laun
     const entry = path.join(D, 'agent.mjs');
     process.argv = [process.execPath, entry];
     try {
-      launch(require, {
-        dir: D,
-        entry,
-        codeFile: args.launch.codeFile,
-        codeCacheFile: args.launch.codeCacheFile,
-        hostCacheDir: args.launch.hostCacheDir,
-        writeCacheEnv: args.launch.writeCacheEnv,
-      });
+      launch(require, { ...args.launch, dir: D, entry });
     } catch (e) {
       process.stderr.write(`tsinfra agent: cannot start ${entry}: ${(e as Error).stack || (e as Error).message}\n`);
       process.exit(1);
