@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   });
   if (resident) {
     // Let the last response reach the pipe, then let go of the SSH session's stdio.
-    process.stdout.write('', () => void resident.stdioDone().catch((e: Error) => log.error(`cannot let go of the session's stdio: ${e.message}`)));
+    process.stdout.write('', () => void resident.stdioDone());
   } else {
     log.close();
     // Let the last response reach the pipe before exiting, but exit in any case.

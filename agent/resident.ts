@@ -10,10 +10,11 @@
 //   LINGER ms, or SIGTERM -> stop listening, finish open sessions, exit
 //
 // Only root's agent lingers: the socket is root's alone (0600 in the 0700 run directory).
-import { openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AgentFileLog } from './log.js';
+import { releaseStdio } from './system/stdio-release.js';
 import { holdsPidFile, ownCommandLine, pidFileHolder, retire, takePidFile } from './system/pid-file.js';
 
 export const RESIDENT_SOCKET = 'agent.sock';
@@ -85,10 +86,13 @@ export class ResidentAgent {
    * so that the engine sees the channel end and nothing is written to a dead pipe.
    */
   async stdioDone(): Promise<void> {
-    // koffi is loaded here, after the session, not at every agent's start.
-    const { dup2 } = await import('./runtime/libc.js');
-    const devNull = openSync('/dev/null', 'r+');
-    for (const fd of [0, 1, 2]) dup2(devNull, fd);
+    try {
+      if ((await releaseStdio()) === 'dup2') this.options.log.info("the session's stdio went onto /dev/null by dup2: file requests were in flight");
+    } catch (e) {
+      // Its stdio is in an unknown state: exiting is what releases it for sure.
+      this.options.log.error(`cannot let go of the session's stdio: ${(e as Error).message}`);
+      this.stop("the session's stdio could not be released");
+    }
     this.ended();
   }
 

@@ -3,7 +3,7 @@
 // of its stdio, leaves when idle, and a second agent of the same build does not take over.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -74,6 +74,9 @@ describe('resident agent', () => {
     const out = await first.stdout;
     assert.match(out, /"agentVersion"/);
     assert.ok(alive(first.child.pid), 'still running after its session');
+    // Its stdio is /dev/null now, swapped without loading the native module (see stdio-release.ts).
+    for (const fd of [0, 1, 2]) assert.equal(readlinkSync(`/proc/${first.child.pid}/fd/${fd}`), '/dev/null');
+    assert.doesNotMatch(readFileSync(`/proc/${first.child.pid}/maps`, 'utf8'), /koffi/);
     await waitUntil('the socket', () => existsSync(socket));
     assert.equal(readFileSync(join(dirs.env['TSINFRA_AGENT_RUN_DIR']!, 'agent.pid'), 'utf8').trim(), String(first.child.pid));
 
