@@ -6,14 +6,14 @@
 //                   host-bootstrap.ts (and launch-agent.ts), which reports the host and
 //                   the installed files
 //   up to date:  'start'                                  -> the agent, same process
-//   otherwise:   SFTP upload (agent-installer.ts's) -> 'install' -> verified, moved into
-//                place, old versions pruned                 -> the agent, same process
+//   otherwise:   SFTP upload of one pack (agent-pack.ts) -> 'install' -> unpacked,
+//                verified, moved into place, old versions pruned -> the agent, same process
 //
 // A fresh host thus costs one shell and one Node.js start, where the script-based
 // installer ran about 25 processes (probe, sha256sum, find, mv, chmod, ...) first.
 // Undefined means "take the installer's path": no Node.js 20+ here, or it did not start.
 import { AgentError } from '../types.js';
-import { COMPRESSED_SUFFIX, LAUNCH_FILE_NAMES } from './bundle-files.js';
+import { LAUNCH_FILE_NAMES } from './bundle-files.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { hostBootstrap, type BootstrapArgs, type BootstrapInstall } from './host-bootstrap.js';
 import { agentWork, hostFiles, uploadTo } from './agent-installer.js';
@@ -102,10 +102,10 @@ async function finish(
   const install: BootstrapInstall = {
     t: 'install',
     mode: work.mode,
-    from: upload.from,
+    pack: upload.pack,
     ...(upload.staging !== undefined ? { staging: upload.staging } : {}),
     nonce: upload.nonce,
-    uploaded: upload.uploaded,
+    entries: upload.entries,
     all: files.files,
     extras: work.extras,
   };
@@ -125,7 +125,6 @@ export function bootstrapScript(stateDir: string, version: string, lingerMs: num
     version,
     minNodeMajor: NODE_MAJOR,
     keepVersions: KEEP_VERSIONS,
-    compressedSuffix: COMPRESSED_SUFFIX,
     launch: LAUNCH_FILE_NAMES,
   };
   const code = `(${hostBootstrap.toString()})(require, ${JSON.stringify(args)}, ${launchAgent.toString()})`;

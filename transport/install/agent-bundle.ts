@@ -4,7 +4,8 @@
 //   agent-code.cjs     the agent, the supervisor and the container init in one esbuild
 //                      bundle (CommonJS, see agent-entry.ts)
 //   agent-code.cache   V8's code cache of it, made here by running the bundle once
-//   koffi/<libc>_<abi>/koffi.node   koffi's native modules
+//   koffi/<libc>_<abi>/koffi.node.br   koffi's native modules, unpacked on a host when first
+//                      loaded (koffi-natives.ts)
 //   agent.json         { "version": "0.1.0-<12 hex>", "node": ">=20", "files": { name: sha256 } }
 //
 // The version is AGENT_VERSION plus a hash of every file but the code cache (V8 does not
@@ -13,7 +14,7 @@
 // architecture, with an agent.json that lists just those (hostBundle).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { dirname, join, relative, sep } from 'node:path';
@@ -31,7 +32,7 @@ import {
   WRITE_CACHE_ENV,
 } from './bundle-files.js';
 import { koffiDirFits, type HostArch } from './host-arch.js';
-import { findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
+import { KOFFI_NATIVE, findKoffiNatives, koffiNativesPlugin } from './koffi-natives.js';
 import { zodLocalesPlugin } from './zod-locales.js';
 
 export { BUNDLE_ENTRY, BUNDLE_MANIFEST } from './bundle-files.js';
@@ -81,7 +82,7 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    const koffi = koffiNativesPlugin();
+    const koffi = koffiNativesPlugin(natives);
     const zodLocales = zodLocalesPlugin();
     const common = {
       bundle: true,
@@ -127,7 +128,7 @@ export async function buildAgentBundle(options: BuildOptions): Promise<AgentBund
       );
     for (const n of natives) {
       mkdirSync(join(tmp, dirname(n.name)), { recursive: true });
-      copyFileSync(n.source, join(tmp, n.name));
+      writeFileSync(join(tmp, n.name), brotliBest(readFileSync(n.source)));
     }
     makeCodeCache(tmp);
     compressFiles(tmp, sealAgentBundle(tmp));
@@ -176,16 +177,21 @@ function makeCodeCache(dir: string): void {
 }
 
 /**
- * compressed/<sha256>.br for every file: what the SSH transport uploads (0.6 MB of 3.1 MB
- * for a host), compressed once here at brotli's best, not on every run.
+ * compressed/<sha256>.br for every file that is not compressed already: what the SSH
+ * transport uploads (0.5 MB of 2.4 MB for a host), compressed once here at brotli's best,
+ * not on every run.
  */
 function compressFiles(dir: string, bundle: AgentBundle): void {
   mkdirSync(join(dir, COMPRESSED_DIR));
   for (const [name, sum] of Object.entries(bundle.files)) {
-    const raw = readFileSync(join(dir, name));
-    const packed = brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } });
-    writeFileSync(join(dir, COMPRESSED_DIR, sum + COMPRESSED_SUFFIX), packed);
+    if (!name.endsWith(COMPRESSED_SUFFIX)) writeFileSync(join(dir, COMPRESSED_DIR, sum + COMPRESSED_SUFFIX), brotliBest(readFileSync(join(dir, name))));
   }
+}
+
+function brotliBest(raw: Buffer): Buffer {
+  return brotliCompressSync(raw, {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length },
+  });
 }
 
 /** Writes agent.json for the files in `dir` (their hashes make the version, the code cache's excepted). */
@@ -233,7 +239,7 @@ export async function loadAgentBundle(dir = defaultAgentBundleDir()): Promise<Ag
 export function hostBundle(bundle: AgentBundle, arch: HostArch): HostBundle | undefined {
   const files: Record<string, string> = {};
   for (const [name, sum] of Object.entries(bundle.files)) {
-    const koffi = /^koffi\/([^/]+)\/koffi\.node$/.exec(name);
+    const koffi = KOFFI_NATIVE.exec(name);
     if (AGENT_FILES.includes(name) || (koffi && koffiDirFits(koffi[1]!, arch))) files[name] = sum;
   }
   if (!Object.keys(files).some((n) => n.startsWith('koffi/'))) return undefined;
@@ -243,7 +249,7 @@ export function hostBundle(bundle: AgentBundle, arch: HostArch): HostBundle | un
 
 /** The architectures (koffi directory names) the bundle has native modules for. */
 export function bundleKoffiDirs(bundle: AgentBundle): string[] {
-  return Object.keys(bundle.files).flatMap((n) => /^koffi\/([^/]+)\/koffi\.node$/.exec(n)?.[1] ?? []);
+  return Object.keys(bundle.files).flatMap((n) => KOFFI_NATIVE.exec(n)?.[1] ?? []);
 }
 
 function manifestText(version: string, files: Record<string, string>): string {

@@ -16,13 +16,11 @@
 // they started from; the next agent's supervisor adopts the containers.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { brotliCompress, constants as zlib } from 'node:zlib';
 import { posix, join } from 'node:path';
 import type { Client } from 'ssh2';
 import { AgentError } from '../types.js';
-import { COMPRESSED_DIR, COMPRESSED_SUFFIX } from './bundle-files.js';
 import { BUNDLE_ENTRY, BUNDLE_MANIFEST, bundleKoffiDirs, hostBundle, loadAgentBundle, type AgentBundle, type HostBundle } from './agent-bundle.js';
+import { agentPack, type PackEntry } from './agent-pack.js';
 import { finishScript, type FinishPlan } from './finish-script.js';
 import { hostArch, type HostArch } from './host-arch.js';
 import { parseProbe, probeScript, type HostProbe } from './host-probe.js';
@@ -181,49 +179,22 @@ function uploadableNode(host: string, probe: HostProbe, arch: HostArch, local: L
 }
 
 export interface AgentUpload {
-  /** Where the files are on the host. */
-  readonly from: string;
-  /** The login user's staging directory (sudo, not root), to be copied into place as root. */
+  /** The pack (agent-pack.ts) on the host. */
+  readonly pack: string;
+  /** The login user's staging directory (sudo, not root), which holds the pack. */
   readonly staging: string | undefined;
   readonly nonce: string;
-  /** name -> sha256 of what was sent (before compression). */
-  readonly uploaded: Readonly<Record<string, string>>;
+  /** What is in the pack, for host-bootstrap.ts to unpack. */
+  readonly entries: readonly PackEntry[];
   readonly files: number;
   readonly bytes: number;
 }
 
-const compressedFiles = new Map<string, Promise<Buffer>>();
-
 /**
- * A bundle file brotli-compressed: the build's copy (compressed/<sha256>.br, see
- * agent-bundle.ts), else compressed here once per process (a bundle changed by hand or a
- * test). About 0.6 MB instead of 3.1 MB per host: the host unpacks it in ~10 ms, and the
- * workstation saves more than twice that in encryption and socket writes. The host checks
- * what it unpacked against the manifest, so a wrong copy cannot be installed.
- */
-function compressedFile(dir: string, name: string, sha256: string): Promise<Buffer> {
-  const key = join(dir, name);
-  let data = compressedFiles.get(key);
-  if (!data) {
-    data = readFile(join(dir, COMPRESSED_DIR, sha256 + COMPRESSED_SUFFIX)).catch(() =>
-      readFile(key).then(
-        (raw) =>
-          new Promise<Buffer>((resolve, reject) =>
-            brotliCompress(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }, (e, out) =>
-              e ? reject(e) : resolve(out),
-            ),
-          ),
-      ),
-    );
-    compressedFiles.set(key, data);
-  }
-  return data;
-}
-
-/**
- * Sends the agent files `work` needs over SFTP, to a temporary name next to the version
- * directory (or a staging directory, see uploadPaths), for host-bootstrap.ts to verify
- * and move into place. What it sent is removed again when it fails.
+ * Sends the agent files `work` needs over SFTP as one pack (agent-pack.ts), to a
+ * temporary name next to the version directory (or a staging directory, see
+ * uploadPaths), for host-bootstrap.ts to unpack, verify and move into place. What it
+ * sent is removed again when it fails.
  */
 export async function uploadTo(
   client: Client,
@@ -239,23 +210,23 @@ export async function uploadTo(
   },
 ): Promise<AgentUpload> {
   const { stateDir, bundle, files, work, staged } = input;
-  const paths = uploadPaths(stateDir, bundle.version, randomBytes(6).toString('hex'), staged, undefined);
-  const sftp = await SftpUpload.open(client, host);
+  const nonce = randomBytes(6).toString('hex');
+  const paths = uploadPaths(stateDir, bundle.version, nonce, staged, undefined);
+  const pack = staged ? `${paths.staging}/agent.pack` : `${paths.agentFrom}.pack`;
+  const [contents, sftp] = await Promise.all([agentPack(bundle, files, work.files), SftpUpload.open(client, host)]);
   try {
-    const plan = await upload(sftp, paths, { stateDir, bundle, files, work, localNode: undefined, compressed: true, agentDirExists: input.agentDirExists });
-    const uploaded = plan.agent?.uploaded ?? {};
-    return {
-      from: paths.agentFrom,
-      staging: paths.staging,
-      nonce: paths.nonce,
-      uploaded,
-      files: sftp.filesUploaded,
-      bytes: sftp.bytesUploaded,
-    };
+    if (paths.staging !== undefined) await sftp.mkdir(paths.staging, 0o700, 'fail');
+    else if (!input.agentDirExists) {
+      await sftp.mkdir(stateDir, 0o700, 'ok');
+      await sftp.mkdir(agentDir(stateDir), 0o700, 'ok');
+    }
+    await sftp.putData(pack, contents.data, 0o600);
+    return { pack, staging: paths.staging, nonce, entries: contents.entries, files: contents.entries.length, bytes: contents.data.length };
   } catch (e) {
     // Best effort: what is left is also removed by a later install after an hour.
-    const leftovers = [paths.staging ?? '', paths.agentFrom].filter(Boolean).map(shellQuote).join(' ');
-    await runScript(client, `rm -rf -- ${leftovers}\n`, { host, sudo: input.sudo, what: 'clean up', timeoutMs: DEFAULT_TIMEOUT_MS }).catch(() => undefined);
+    await runScript(client, `rm -rf -- ${shellQuote(paths.staging ?? pack)}\n`, { host, sudo: input.sudo, what: 'clean up', timeoutMs: DEFAULT_TIMEOUT_MS }).catch(
+      () => undefined,
+    );
     throw e;
   } finally {
     sftp.end();
@@ -281,15 +252,11 @@ function uploadPaths(stateDir: string, version: string, nonce: string, staged: b
 }
 
 interface UploadInput {
-  /** Files (but the manifest) go as NAME.br, brotli-compressed, for host-bootstrap.ts to unpack. */
-  readonly compressed?: boolean;
   readonly stateDir: string;
   readonly bundle: AgentBundle;
   readonly files: HostBundle;
   readonly work: Work;
   readonly localNode: LocalNode | undefined;
-  /** <state>/agent is there already (host-bootstrap.ts makes it before its probe): no mkdirs for it. */
-  readonly agentDirExists?: boolean;
 }
 
 /** Sends what the host lacks; returns where it went, for the finishing script. */
@@ -298,7 +265,7 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
   const { nonce, staging, agentFrom, nodeFrom } = paths;
   if (staging !== undefined) {
     await sftp.mkdir(staging, 0o700, 'fail');
-  } else if (!input.agentDirExists) {
+  } else {
     await sftp.mkdir(stateDir, 0o700, 'ok');
     await sftp.mkdir(agentDir(stateDir), 0o700, 'ok');
   }
@@ -316,8 +283,6 @@ async function upload(sftp: SftpUpload, paths: UploadPaths, input: UploadInput):
       const puts = await Promise.allSettled(
         work.files.map(async (name) => {
           if (name === BUNDLE_MANIFEST) await sftp.putData(posix.join(agentFrom, name), files.manifest, 0o600);
-          else if (input.compressed)
-            await sftp.putData(posix.join(agentFrom, name + COMPRESSED_SUFFIX), await compressedFile(bundle.dir, name, files.files[name]!), 0o600);
           else await sftp.put(join(bundle.dir, name), posix.join(agentFrom, name), 0o600);
         }),
       );

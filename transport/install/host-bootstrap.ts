@@ -11,8 +11,9 @@
 //   -> {t:'probe', machine, libc, uid, node:{path,version}, installed:{name:sha256}|null,
 //       agentDir: <state>/agent made or there}
 //   <- {t:'start'}                        the installed agent is the right one
-//   <- {t:'install', ...BootstrapInstall}  after an SFTP upload: verify, move into place,
-//   -> {t:'installed', agent, pruned}      prune old versions, then start
+//   <- {t:'install', ...BootstrapInstall}  after an SFTP upload (one pack, agent-pack.ts):
+//   -> {t:'installed', agent, pruned}      unpack, verify, move into place, prune old
+//                                          versions, then start
 //   <- {t:'stop'}                          nothing to do here (the engine gives up)
 //   -> {t:'error', message} | {t:'oldnode', version, path}
 //
@@ -20,6 +21,7 @@
 // source too), whose stdin/stdout become the agent protocol's. Its argv ends with agent.mjs's
 // path, as if Node.js had been started with it.
 
+import type { PackEntry } from './agent-pack.js';
 import type { LaunchFiles, launchAgent } from './launch-agent.js';
 
 export interface BootstrapArgs {
@@ -27,8 +29,6 @@ export interface BootstrapArgs {
   readonly version: string;
   readonly minNodeMajor: number;
   readonly keepVersions: number;
-  /** What a compressed upload's name ends with. */
-  readonly compressedSuffix: string;
   /** The bundle's file names launchAgent needs (see launch-agent.ts); its host-cache/ is also what the checksums leave out. */
   readonly launch: Omit<LaunchFiles, 'dir' | 'entry'>;
 }
@@ -37,13 +37,13 @@ export interface BootstrapInstall {
   readonly t: 'install';
   /** install: a new version directory; repair: some of its files replaced. */
   readonly mode: 'install' | 'repair';
-  /** Where the upload is (a temporary name next to the version directory, or `staging`). */
-  readonly from: string;
-  /** A sudo login's uploads: its own 0700 directory in /tmp, copied into place as root. */
+  /** The uploaded pack (a temporary name next to the version directory, or in `staging`). */
+  readonly pack: string;
+  /** A sudo login's upload: its own 0700 directory in /tmp, read and removed as root. */
   readonly staging?: string;
   readonly nonce: string;
-  /** The uploaded files: name -> sha256 (unpacked). Each came as NAME + compressedSuffix (brotli) or as NAME. */
-  readonly uploaded: Readonly<Record<string, string>>;
+  /** The files in the pack. */
+  readonly entries: readonly PackEntry[];
   /** Every file the version directory must hold: name -> sha256. */
   readonly all: Readonly<Record<string, string>>;
   /** Files in the version directory that do not belong there (repair). */
@@ -126,39 +126,29 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs, laun
 
   const install = (plan: BootstrapInstall): { agent: string; pruned: string[] } => {
     fs.mkdirSync(A, { recursive: true, mode: 0o700 });
-    let T = plan.from;
-    /** The name `name` was uploaded under in `dir`. */
-    const sent = (dir: string, name: string): string => (fs.existsSync(path.join(dir, name + args.compressedSuffix)) ? name + args.compressedSuffix : name);
-    if (plan.staging !== undefined) {
-      // As root: copy the login user's upload into a root-owned temporary directory.
-      T = D + '.tmp-' + plan.nonce;
-      for (const name of Object.keys(plan.uploaded)) {
-        const file = sent(plan.from, name);
-        fs.mkdirSync(path.dirname(path.join(T, file)), { recursive: true, mode: 0o700 });
-        fs.copyFileSync(path.join(plan.from, file), path.join(T, file));
-      }
-      fs.rmSync(plan.staging, { recursive: true, force: true });
-    }
-    for (const name of Object.keys(plan.uploaded)) {
-      const file = sent(T, name);
-      if (file === name) continue;
-      fs.writeFileSync(path.join(T, name), zlib.brotliDecompressSync(fs.readFileSync(path.join(T, file))), { mode: 0o600 });
-      fs.unlinkSync(path.join(T, file));
-    }
-    if (Object.keys(plan.uploaded).length > 0) {
-      const bad = differing(T, plan.uploaded);
-      if (bad.length > 0) {
-        fs.rmSync(T, { recursive: true, force: true });
-        throw new Error(`the uploaded agent files differ from the bundle (the transfer was damaged; try again): ${bad.slice(0, 5).join(', ')}`);
-      }
-      const modes = (dir: string): void => {
-        fs.chmodSync(dir, 0o700);
-        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-          if (e.isDirectory()) modes(path.join(dir, e.name));
-          else fs.chmodSync(path.join(dir, e.name), 0o600);
+    // Unpacked into a new directory, each file checked before it is written.
+    const T = D + '.tmp-' + plan.nonce;
+    try {
+      const pack = fs.readFileSync(plan.pack);
+      fs.mkdirSync(T, { mode: 0o700 });
+      for (const e of plan.entries) {
+        const stored = pack.subarray(e.offset, e.offset + e.length);
+        let bytes: Buffer | undefined;
+        try {
+          bytes = e.brotli ? zlib.brotliDecompressSync(stored) : stored;
+        } catch {
+          // A damaged stream: reported below like any other difference.
         }
-      };
-      modes(T);
+        if (!bytes || crypto.createHash('sha256').update(bytes).digest('hex') !== e.sha256)
+          throw new Error(`the uploaded ${e.name} differs from the bundle (the transfer was damaged; try again)`);
+        fs.mkdirSync(path.dirname(path.join(T, e.name)), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(path.join(T, e.name), bytes, { mode: 0o600, flag: 'wx' });
+      }
+    } catch (e) {
+      fs.rmSync(T, { recursive: true, force: true });
+      throw e;
+    } finally {
+      fs.rmSync(plan.staging !== undefined ? plan.staging : plan.pack, { recursive: true, force: true });
     }
     let agent: string;
     if (plan.mode === 'install') {
@@ -180,7 +170,7 @@ export function hostBootstrap(require: NodeJS.Require, args: BootstrapArgs, laun
       }
     } else {
       // agent.json last: a file replaced before it is checked against the new manifest.
-      const names = Object.keys(plan.uploaded).sort((a, b) => Number(a === 'agent.json') - Number(b === 'agent.json'));
+      const names = plan.entries.map((e) => e.name).sort((a, b) => Number(a === 'agent.json') - Number(b === 'agent.json'));
       for (const name of names) {
         fs.mkdirSync(path.dirname(path.join(D, name)), { recursive: true, mode: 0o700 });
         fs.renameSync(path.join(T, name), path.join(D, name));

@@ -1,19 +1,32 @@
 // koffi in the agent bundle. koffi finds its native module (koffi.node) through
 // node_modules: first the @koromix/koffi-<platform>-<arch> package, then koffi's own
 // build directory. A host has neither, so the bundle carries the modules itself under
-// koffi/<libc>_<abi>/koffi.node next to agent-code.cjs, and an esbuild plugin swaps koffi's
-// package lookup (src/static.js) for a lookup there.
-import { existsSync, readdirSync } from 'node:fs';
+// koffi/<libc>_<abi>/koffi.node.br next to agent-code.cjs, and an esbuild plugin swaps
+// koffi's package lookup (src/static.js) for a lookup there.
+//
+// The modules ship brotli-compressed, and the first process on a host that loads koffi
+// unpacks its module into host-cache/koffi/<libc>_<abi>/koffi.node, checked against the
+// sha256 the build recorded in the loader. Most sessions never load koffi (a network's
+// are iproute2 and nft), and unpacking 1.1 MB at install was a quarter of the CPU a
+// fresh host's agent spent before its first answer.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'esbuild';
+import { HOST_CACHE_DIR } from './bundle-files.js';
 
 /** A native module to ship: its name in the bundle and where it is on this machine. */
 export interface KoffiNative {
-  /** `koffi/linux_x64/koffi.node` */
+  /** `linux_x64`: koffi's name for the libc and ABI it is built for. */
+  readonly dir: string;
+  /** `koffi/linux_x64/koffi.node.br`: compressed, as shipped. */
   readonly name: string;
   readonly source: string;
 }
+
+/** koffi/<dir>/koffi.node.br: the bundle's file name of a native module. */
+export const KOFFI_NATIVE = /^koffi\/([^/]+)\/koffi\.node\.br$/;
 
 /** The koffi native modules installed on this machine, for every architecture npm fetched. */
 export function findKoffiNatives(fromDir: string): KoffiNative[] {
@@ -30,8 +43,8 @@ export function findKoffiNatives(fromDir: string): KoffiNative[] {
     if (!existsSync(root)) continue;
     for (const dir of readdirSync(root)) {
       const source = join(root, dir, 'koffi.node');
-      const name = `koffi/${dir}/koffi.node`;
-      if (/^(linux|musl)_/.test(dir) && existsSync(source) && !found.has(name)) found.set(name, { name, source });
+      const name = `koffi/${dir}/koffi.node.br`;
+      if (/^(linux|musl)_/.test(dir) && existsSync(source) && !found.has(name)) found.set(name, { dir, name, source });
     }
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -40,8 +53,13 @@ export function findKoffiNatives(fromDir: string): KoffiNative[] {
 // Replaces koffi's src/static.js (loadStatic: require the @koromix package). Returning
 // null would make koffi fall back to its own build directory, which a host lacks: the
 // error that follows ("Cannot find the native Koffi module") is the right one then.
-const STATIC_LOADER = `
-import { existsSync, readdirSync } from 'node:fs';
+// SUMS (koffi directory -> sha256 of its koffi.node) is filled in at build time.
+const staticLoader = (sums: Readonly<Record<string, string>>): string => `
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { brotliDecompressSync } from 'node:zlib';
+
+const SUMS = ${JSON.stringify(sums)};
 
 export function loadStatic() {
   // The bundle is a CommonJS script: __dirname and require are its own.
@@ -54,7 +72,7 @@ export function loadStatic() {
   let error = null;
   for (const name of candidates) {
     try {
-      return require(dir + name + '/koffi.node');
+      return loadUnpacked(name);
     } catch (e) {
       error ??= e;
     }
@@ -62,20 +80,48 @@ export function loadStatic() {
   if (error) throw error;
   return null;
 }
+
+function loadUnpacked(name) {
+  const target = __dirname + '/${HOST_CACHE_DIR}/koffi/' + name + '/koffi.node';
+  if (existsSync(target)) {
+    try {
+      return require(target);
+    } catch {
+      // Damaged (a full disk, a crash while writing): unpacked again below.
+      rmSync(target, { force: true });
+    }
+  }
+  const packed = __dirname + '/koffi/' + name + '/koffi.node.br';
+  let raw = null;
+  try {
+    raw = brotliDecompressSync(readFileSync(packed));
+  } catch {
+    // Not brotli any more: reported as damaged below.
+  }
+  if (raw === null || createHash('sha256').update(raw).digest('hex') !== SUMS[name])
+    throw new Error(packed + ' does not unpack to the module this agent was built with: the installed agent is damaged; apply again to repair it');
+  mkdirSync(__dirname + '/${HOST_CACHE_DIR}/koffi/' + name, { recursive: true, mode: 0o700 });
+  // Several processes may unpack at once: each writes its own file, and a rename is atomic.
+  const tmp = target + '.tmp-' + process.pid;
+  writeFileSync(tmp, raw, { mode: 0o600 });
+  renameSync(tmp, target);
+  return require(target);
+}
 `;
 
 /**
  * The esbuild plugin that makes the bundled koffi load the modules shipped next to it;
  * `swapped()` tells afterwards whether koffi's loader was found and replaced.
  */
-export function koffiNativesPlugin(): { plugin: Plugin; swapped: () => boolean } {
+export function koffiNativesPlugin(natives: readonly KoffiNative[]): { plugin: Plugin; swapped: () => boolean } {
+  const sums = Object.fromEntries(natives.map((n) => [n.dir, createHash('sha256').update(readFileSync(n.source)).digest('hex')]));
   let swapped = false;
   const plugin: Plugin = {
     name: 'tsinfra-koffi-natives',
     setup(build) {
       build.onLoad({ filter: /[\\/]koffi[\\/]src[\\/]koffi[\\/]src[\\/]static\.js$/ }, () => {
         swapped = true;
-        return { contents: STATIC_LOADER, loader: 'js' };
+        return { contents: staticLoader(sums), loader: 'js' };
       });
     },
   };

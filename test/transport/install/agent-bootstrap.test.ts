@@ -73,12 +73,12 @@ describe('agent bootstrap over SSH', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('a fresh host: one exec and a compressed upload, checked and moved into place, then the same process is the agent', async () => {
+  test('a fresh host: one exec and one compressed upload, unpacked, checked and moved into place, then the same process is the agent', async () => {
     const h1 = hosts[0]!;
     const started = await bootstrapAgent(await open(h1), { host: h1.name, sudo: false, bundle: a, lingerMs: 0 });
     assert.ok(started);
     assert.equal(started.agent, 'installed');
-    // agent.mjs, agent-code.cjs and its cache, the glibc koffi module and agent.json
+    // agent.mjs, agent-code.cjs and its cache, the glibc koffi module and agent.json, in one pack
     assert.equal(started.filesUploaded, 5);
     const raw = hostFiles(a).reduce((sum, name) => sum + statSync(join(a.dir, name)).size, 0);
     assert.ok(started.bytesUploaded < raw / 2, `compressed: ${started.bytesUploaded} of ${raw} bytes went over SFTP`);
@@ -94,10 +94,11 @@ describe('agent bootstrap over SSH', () => {
       assert.equal(mode(join(dir, name)), 0o600, name);
       assert.equal(sha256File(join(dir, name)), a.files[name], name);
     }
-    assert.deepEqual(readdirSync(dir).sort(), ['agent-code.cache', 'agent-code.cjs', 'agent.json', 'agent.mjs', 'koffi'], 'no .br file is left');
+    assert.deepEqual(readdirSync(dir).sort(), ['agent-code.cache', 'agent-code.cjs', 'agent.json', 'agent.mjs', 'koffi'], 'the bundle files only');
     assert.deepEqual(
       readdirSync(root).filter((n) => n.includes('.tmp-')),
       [],
+      'neither the pack nor a temporary directory is left',
     );
     // The Node.js found is recorded for the next runs (path, stamp, version).
     assert.equal(readFileSync(join(root, 'node-runtime'), 'utf8').split('\n')[2], process.version);

@@ -42,11 +42,13 @@ describe('agent bundle', () => {
     const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(join(bundle.dir, 'agent-code.cjs'), 'utf8')}\n})`;
     const script = new Script(source, { filename: join(bundle.dir, 'agent-code.cjs'), cachedData: readFileSync(join(bundle.dir, 'agent-code.cache')) });
     assert.equal(script.cachedDataRejected, false);
-    // What the SSH transport uploads: each file brotli-compressed at build time, by checksum.
+    // What the SSH transport uploads: each file brotli-compressed at build time, by checksum;
+    // koffi's modules ship compressed already (unpacked on a host when first loaded).
     for (const [name, sum] of Object.entries(bundle.files)) {
-      assert.deepEqual(brotliDecompressSync(readFileSync(join(bundle.dir, 'compressed', `${sum}.br`))), readFileSync(join(bundle.dir, name)), name);
+      if (name.endsWith('.br')) assert.equal(existsSync(join(bundle.dir, 'compressed', `${sum}.br`)), false, name);
+      else assert.deepEqual(brotliDecompressSync(readFileSync(join(bundle.dir, 'compressed', `${sum}.br`))), readFileSync(join(bundle.dir, name)), name);
     }
-    assert.ok(bundle.files['koffi/linux_x64/koffi.node'], Object.keys(bundle.files).join(', '));
+    assert.ok(bundle.files['koffi/linux_x64/koffi.node.br'], Object.keys(bundle.files).join(', '));
     const manifest = JSON.parse(readFileSync(join(bundle.dir, 'agent.json'), 'utf8')) as { version: string; files: Record<string, string> };
     assert.equal(manifest.version, bundle.version);
     assert.deepEqual(manifest.files, bundle.files);
@@ -65,8 +67,41 @@ describe('agent bundle', () => {
 
   test('a damaged bundle is refused', () => {
     cpSync(bundle.dir, join(scratch, 'damaged'), { recursive: true });
-    appendFileSync(join(scratch, 'damaged', 'koffi/linux_x64/koffi.node'), 'x');
-    assert.throws(() => readAgentBundle(join(scratch, 'damaged')), /koffi\/linux_x64\/koffi\.node differs from agent\.json/);
+    appendFileSync(join(scratch, 'damaged', 'koffi/linux_x64/koffi.node.br'), 'x');
+    assert.throws(() => readAgentBundle(join(scratch, 'damaged')), /koffi\/linux_x64\/koffi\.node\.br differs from agent\.json/);
+  });
+
+  test("koffi's module is unpacked when first loaded, checked against the build's checksum, and unpacked again when damaged", async () => {
+    const dir = join(scratch, 'unpack');
+    cpSync(bundle.dir, dir, { recursive: true });
+    const env = { ...process.env, TSINFRA_AGENT_STATE_DIR: join(scratch, 'state-unpack'), TSINFRA_AGENT_RUN_DIR: join(scratch, 'run-unpack') };
+    // The init loads koffi before it looks at its arguments: its usage message means koffi loaded.
+    const init = () =>
+      run(process.execPath, [join(dir, 'agent.mjs'), 'init'], { env }).then(
+        () => assert.fail('the init ran without its arguments'),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const unpacked = join(dir, 'host-cache', 'koffi', 'linux_x64', 'koffi.node');
+    const original = brotliDecompressSync(readFileSync(join(dir, 'koffi', 'linux_x64', 'koffi.node.br')));
+    assert.equal(existsSync(unpacked), false, 'nothing is unpacked before koffi is needed');
+
+    assert.equal((await init()).code, 2);
+    assert.deepEqual(readFileSync(unpacked), original);
+    assert.equal(statSync(unpacked).mode & 0o777, 0o600);
+    // Not one of the bundle's files.
+    assert.equal(sealAgentBundle(dir).version, bundle.version);
+
+    writeFileSync(unpacked, 'truncated');
+    assert.equal((await init()).code, 2, 'a damaged unpacked module is unpacked again');
+    assert.deepEqual(readFileSync(unpacked), original);
+
+    rmSync(unpacked);
+    const packed = join(dir, 'koffi', 'linux_x64', 'koffi.node.br');
+    writeFileSync(packed, readFileSync(packed).subarray(0, 1000));
+    const failed = await init();
+    assert.notEqual(failed.code, 2);
+    assert.match(failed.stderr, /koffi\.node\.br does not unpack to the module this agent was built with: the installed agent is damaged; apply again to repair it/);
+    assert.equal(existsSync(unpacked), false);
   });
 
   test('a host gets the agent files and the koffi modules of its architecture, with a manifest of just those', () => {
@@ -76,7 +111,7 @@ describe('agent bundle', () => {
     const names = Object.keys(x64.files).sort();
     assert.deepEqual(
       names.filter((n) => !n.startsWith('koffi/musl_')),
-      ['agent-code.cache', 'agent-code.cjs', 'agent.json', 'agent.mjs', 'koffi/linux_x64/koffi.node'],
+      ['agent-code.cache', 'agent-code.cjs', 'agent.json', 'agent.mjs', 'koffi/linux_x64/koffi.node.br'],
     );
     assert.equal(x64.files['agent.json'], sha256(x64.manifest));
     assert.deepEqual(
@@ -89,8 +124,8 @@ describe('agent bundle', () => {
     assert.equal(hostArch('sparc64'), undefined);
     // A host whose C library is known gets that module only.
     const koffiOf = (libc: 'glibc' | 'musl') => Object.keys(hostBundle(bundle, hostArch('x86_64', libc)!)!.files).filter((n) => n.startsWith('koffi/'));
-    assert.deepEqual(koffiOf('glibc'), ['koffi/linux_x64/koffi.node']);
-    assert.deepEqual(koffiOf('musl'), ['koffi/musl_x64/koffi.node']);
+    assert.deepEqual(koffiOf('glibc'), ['koffi/linux_x64/koffi.node.br']);
+    assert.deepEqual(koffiOf('musl'), ['koffi/musl_x64/koffi.node.br']);
   });
 
   test('a code cache this Node.js refuses: the code is compiled, and the session agent leaves a cache of its own for the next starts', async () => {

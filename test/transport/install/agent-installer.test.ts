@@ -175,7 +175,7 @@ describe('agent installer over SSH', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as { version: string; node: string; files: Record<string, string> };
     assert.equal(manifest.version, a.version);
     assert.equal(manifest.node, '>=20');
-    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent-code.cache', 'agent-code.cjs', 'agent.mjs', 'koffi/linux_x64/koffi.node']);
+    assert.deepEqual(Object.keys(manifest.files).sort(), ['agent-code.cache', 'agent-code.cjs', 'agent.mjs', 'koffi/linux_x64/koffi.node.br']);
     assert.deepEqual(
       readdirSync(root).filter((n) => n.includes('.tmp-')),
       [],
@@ -225,8 +225,9 @@ describe('agent installer over SSH', () => {
         // Ready: the init has opened its FIFOs and the supervisor removed their directory.
         return pid !== undefined && readdirSync(join(h1.hostDir, 'run/tsinfra/inits')).length === 0 ? pid : undefined;
       });
-      // koffi's native module came from the version directory (no node_modules on the host).
-      const koffi = `/var/lib/tsinfra/agent/${a.version}/koffi/linux_x64/koffi.node`;
+      // koffi's native module came from the version directory (no node_modules on the host),
+      // unpacked there by the first of them to load it.
+      const koffi = `/var/lib/tsinfra/agent/${a.version}/host-cache/koffi/linux_x64/koffi.node`;
       assert.ok(readFileSync(`/proc/${supervisorPid}/maps`, 'utf8').includes(koffi), 'the supervisor mapped the bundled koffi.node');
       assert.ok(readFileSync(`/proc/${init}/maps`, 'utf8').includes(koffi), 'the init mapped the bundled koffi.node');
       const log = readFileSync(join(h1.hostDir, 'var/lib/tsinfra/supervisor.log'), 'utf8');
@@ -261,7 +262,7 @@ describe('agent installer over SSH', () => {
     const h1 = hosts[0]!;
     const dir = join(agentRoot(h1), b.version);
     appendFileSync(join(dir, 'agent.mjs'), '\n// damaged\n');
-    unlinkSync(join(dir, 'koffi/linux_x64/koffi.node'));
+    unlinkSync(join(dir, 'koffi/linux_x64/koffi.node.br'));
     writeFileSync(join(dir, 'stray.txt'), 'not ours');
     const result = await install(await client(h1), h1, b);
     assert.equal(result.agent, 'repaired');
