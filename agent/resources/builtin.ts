@@ -25,22 +25,18 @@ export function builtinResources(runner: CommandRunner, log: AgentLog, dirs: Hos
     .register(
       'network',
       lazyHandler(async () => {
-        const [{ BridgeNetwork }, { MacvlanNetwork }, { OverlayNetwork }, { NetworkRecords }, { NetworkResource }, { Ipam }] = await Promise.all([
-          import('../network/bridge.js'),
-          import('../network/macvlan.js'),
-          import('../network/overlay.js'),
-          import('../network/network-records.js'),
-          import('../network/network.js'),
-          import('../network/ipam.js'),
-        ]);
-        const [iproute, fw] = await Promise.all([ip(), firewall()]);
+        const [{ NetworkResource }, { Ipam }] = await Promise.all([import('../network/network.js'), import('../network/ipam.js')]);
+        // Each driver's code is loaded when a network of its kind is first met.
         const drivers = {
-          bridge: new BridgeNetwork(iproute, fw, log),
-          // The supervisor reads these records when it connects containers (supervisor-wiring.ts).
-          macvlan: new MacvlanNetwork(iproute, new NetworkRecords(dirs.stateDir), log),
-          overlay: new OverlayNetwork(runner, iproute, fw, log),
+          bridge: lazyHandler(async () => new (await import('../network/bridge.js')).BridgeNetwork(await ip(), await firewall(), log)),
+          macvlan: lazyHandler(async () => {
+            const [{ MacvlanNetwork }, { NetworkRecords }] = await Promise.all([import('../network/macvlan.js'), import('../network/network-records.js')]);
+            // The supervisor reads these records when it connects containers (supervisor-wiring.ts).
+            return new MacvlanNetwork(await ip(), new NetworkRecords(dirs.stateDir), log);
+          }),
+          overlay: lazyHandler(async () => new (await import('../network/overlay.js')).OverlayNetwork(runner, await ip(), await firewall(), log)),
         };
-        return new NetworkResource(drivers, iproute, new Ipam(dirs.stateDir));
+        return new NetworkResource(drivers, await ip(), new Ipam(dirs.stateDir));
       }),
     )
     .register(

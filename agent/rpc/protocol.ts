@@ -15,6 +15,9 @@
 // with zod on both sides; a malformed request gets an error response (E_RPC_PARSE with
 // id null when the line is not JSON, E_RPC_INVALID naming the field otherwise) and the
 // agent carries on.
+//
+// The schemas a session may not need are built on first use (z.lazy): a fresh host's agent
+// builds each schema it has at its start, and zod's objects are not cheap to make.
 import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
@@ -58,15 +61,14 @@ export type RpcError = z.infer<typeof errorSchema>;
 /** `data`: a streamed item for methods that stream (container.logs, container.exec); see their result schemas. */
 export const progressParams = z.object({ requestId: z.number().int(), message: z.string(), data: z.unknown().optional() });
 
-export const resultResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int(), result: z.unknown() });
-export const errorResponseSchema = z.object({ jsonrpc: z.literal('2.0'), id: z.number().int().nullable(), error: errorSchema });
-export const progressNotificationSchema = z.object({
-  jsonrpc: z.literal('2.0'),
-  method: z.literal('progress'),
-  params: progressParams,
-});
-
-export const responseSchema = z.union([resultResponseSchema, errorResponseSchema, progressNotificationSchema]);
+/** What a client reads (the agent writes these, it does not parse them). */
+export const responseSchema = z.lazy(() =>
+  z.union([
+    z.object({ jsonrpc: z.literal('2.0'), id: z.number().int(), result: z.unknown() }),
+    z.object({ jsonrpc: z.literal('2.0'), id: z.number().int().nullable(), error: errorSchema }),
+    z.object({ jsonrpc: z.literal('2.0'), method: z.literal('progress'), params: progressParams }),
+  ]),
+);
 export type Response = z.infer<typeof responseSchema>;
 
 // ---- methods ---------------------------------------------------------------
@@ -108,40 +110,42 @@ export const importParams = z.object({ type: z.string(), id: z.string() });
 export const importResult = z.object({ state: resourceState.nullable() });
 
 /** What `facts` reports: cheap reads only. Loose so that newer agents may add facts. */
-export const factsResult = z.looseObject({
-  kernel_release: z.string(),
-  hostname: z.string(),
-  arch: z.string(),
-  cpus: z.number().int(),
-  memory_bytes: z.number(),
-  cgroup: z.object({
-    version: z.enum(['v1', 'v2', 'hybrid', 'none']),
-    controllers: z.array(z.string()),
-  }),
-  tools: z.object({ lvm2: z.boolean(), nft: z.boolean(), ip: z.boolean() }),
-  interfaces: z.array(
-    z.object({
-      name: z.string(),
-      mtu: z.number().int().nullable(),
-      /** CIDR form, `10.0.0.5/24`, `fe80::1/64`. */
-      addresses: z.array(z.string()),
+export const factsResult = z.lazy(() =>
+  z.looseObject({
+    kernel_release: z.string(),
+    hostname: z.string(),
+    arch: z.string(),
+    cpus: z.number().int(),
+    memory_bytes: z.number(),
+    cgroup: z.object({
+      version: z.enum(['v1', 'v2', 'hybrid', 'none']),
+      controllers: z.array(z.string()),
     }),
-  ),
-  /** Free bytes under the agent's state directory (where images and volumes go). */
-  state_dir_free_bytes: z.number().nullable(),
-  // Optional: agents before these facts existed do not report them.
-  /** lvm2: whether `vgs` is installed, and its volume groups (`error` when vgs failed). */
-  lvm: z
-    .object({
-      present: z.boolean(),
-      volume_groups: z.array(z.object({ name: z.string(), size_bytes: z.number(), free_bytes: z.number() })),
-      error: z.string().optional(),
-    })
-    .optional(),
-  agent_version: z.string().optional(),
-  /** `process.version` of the agent's runtime, `v20.11.1`. */
-  node_version: z.string().optional(),
-});
+    tools: z.object({ lvm2: z.boolean(), nft: z.boolean(), ip: z.boolean() }),
+    interfaces: z.array(
+      z.object({
+        name: z.string(),
+        mtu: z.number().int().nullable(),
+        /** CIDR form, `10.0.0.5/24`, `fe80::1/64`. */
+        addresses: z.array(z.string()),
+      }),
+    ),
+    /** Free bytes under the agent's state directory (where images and volumes go). */
+    state_dir_free_bytes: z.number().nullable(),
+    // Optional: agents before these facts existed do not report them.
+    /** lvm2: whether `vgs` is installed, and its volume groups (`error` when vgs failed). */
+    lvm: z
+      .object({
+        present: z.boolean(),
+        volume_groups: z.array(z.object({ name: z.string(), size_bytes: z.number(), free_bytes: z.number() })),
+        error: z.string().optional(),
+      })
+      .optional(),
+    agent_version: z.string().optional(),
+    /** `process.version` of the agent's runtime, `v20.11.1`. */
+    node_version: z.string().optional(),
+  }),
+);
 export type Facts = z.infer<typeof factsResult>;
 
 // ---- storage ------------------------------------------------------------------
@@ -151,106 +155,116 @@ export type Facts = z.infer<typeof factsResult>;
  * capacity and refuse unusable devices before anything is touched. One call per host
  * with storage resources; lvm2 reports and lsblk only, nothing is changed.
  */
-export const storageInventoryResult = z.object({
-  lvm: z.object({
-    /** lvm2's tools are installed (`lvm`, `vgs`, ...). */
-    present: z.boolean(),
-    /** dm-thin is usable (thin_check installed); thin pools need it. */
-    thin: z.boolean(),
-    /** Why the reports could not be read (a held lock, no device access). */
-    error: z.string().optional(),
+export const storageInventoryResult = z.lazy(() =>
+  z.object({
+    lvm: z.object({
+      /** lvm2's tools are installed (`lvm`, `vgs`, ...). */
+      present: z.boolean(),
+      /** dm-thin is usable (thin_check installed); thin pools need it. */
+      thin: z.boolean(),
+      /** Why the reports could not be read (a held lock, no device access). */
+      error: z.string().optional(),
+    }),
+    volume_groups: z.array(
+      z.object({
+        name: z.string(),
+        size_bytes: z.number(),
+        free_bytes: z.number(),
+        extent_bytes: z.number(),
+        /** Device paths of its PVs, as lvm2 reports them (`/dev/vdb`). */
+        physical_volumes: z.array(z.string()),
+      }),
+    ),
+    logical_volumes: z.array(
+      z.object({
+        vg: z.string(),
+        name: z.string(),
+        kind: z.enum(['linear', 'thin-pool', 'thin', 'snapshot', 'other']),
+        size_bytes: z.number(),
+        /** Thin volumes: their pool's name (in the same group). */
+        pool: z.string().nullable(),
+        origin: z.string().nullable(),
+        data_percent: z.number().nullable(),
+        /** Mounted or held open by a process. */
+        open: z.boolean(),
+      }),
+    ),
+    /** Whole disks and partitions (not dm devices), with what is on them. */
+    block_devices: z.array(
+      z.object({
+        /** `/dev/vdb` */
+        path: z.string(),
+        size_bytes: z.number(),
+        /** The signature on it (`ext4`, `xfs`, `LVM2_member`, `swap`), null when blank. */
+        fs_type: z.string().nullable(),
+        /** Its volume group when it is a PV. */
+        vg: z.string().nullable(),
+        /** Symlinks under /dev/disk/by-id and /dev/disk/by-path that point to it. */
+        aliases: z.array(z.string()),
+      }),
+    ),
+    /** The host's network interfaces by name (macvlan parents are checked against them). */
+    links: z.array(z.string()).optional(),
   }),
-  volume_groups: z.array(
-    z.object({
-      name: z.string(),
-      size_bytes: z.number(),
-      free_bytes: z.number(),
-      extent_bytes: z.number(),
-      /** Device paths of its PVs, as lvm2 reports them (`/dev/vdb`). */
-      physical_volumes: z.array(z.string()),
-    }),
-  ),
-  logical_volumes: z.array(
-    z.object({
-      vg: z.string(),
-      name: z.string(),
-      kind: z.enum(['linear', 'thin-pool', 'thin', 'snapshot', 'other']),
-      size_bytes: z.number(),
-      /** Thin volumes: their pool's name (in the same group). */
-      pool: z.string().nullable(),
-      origin: z.string().nullable(),
-      data_percent: z.number().nullable(),
-      /** Mounted or held open by a process. */
-      open: z.boolean(),
-    }),
-  ),
-  /** Whole disks and partitions (not dm devices), with what is on them. */
-  block_devices: z.array(
-    z.object({
-      /** `/dev/vdb` */
-      path: z.string(),
-      size_bytes: z.number(),
-      /** The signature on it (`ext4`, `xfs`, `LVM2_member`, `swap`), null when blank. */
-      fs_type: z.string().nullable(),
-      /** Its volume group when it is a PV. */
-      vg: z.string().nullable(),
-      /** Symlinks under /dev/disk/by-id and /dev/disk/by-path that point to it. */
-      aliases: z.array(z.string()),
-    }),
-  ),
-  /** The host's network interfaces by name (macvlan parents are checked against them). */
-  links: z.array(z.string()).optional(),
-});
+);
 export type StorageInventory = z.infer<typeof storageInventoryResult>;
 
 // ---- containers (answered by the supervisor through the agent) -------------
 
 /** A log line or a chunk of exec output, streamed as progress `data`. */
-export const outputEvent = z.object({
-  stream: z.enum(['stdout', 'stderr']),
-  /** ISO 8601 with milliseconds. */
-  time: z.string(),
-  /** Text as written by the process (a log entry is one line without its newline). */
-  data: z.string(),
-});
+export const outputEvent = z.lazy(() =>
+  z.object({
+    stream: z.enum(['stdout', 'stderr']),
+    /** ISO 8601 with milliseconds. */
+    time: z.string(),
+    /** Text as written by the process (a log entry is one line without its newline). */
+    data: z.string(),
+  }),
+);
 export type OutputEvent = z.infer<typeof outputEvent>;
 
-export const containerLogsParams = z.object({
-  id: z.string(),
-  /** Only the last N lines (default: all that are kept). */
-  tail: z.number().int().nonnegative().optional(),
-  /** Keep streaming new lines (as progress data) until the container stops or the session closes. */
-  follow: z.boolean().optional(),
-});
+export const containerLogsParams = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    /** Only the last N lines (default: all that are kept). */
+    tail: z.number().int().nonnegative().optional(),
+    /** Keep streaming new lines (as progress data) until the container stops or the session closes. */
+    follow: z.boolean().optional(),
+  }),
+);
 /** Without follow the lines come in the result; with follow they stream as progress data and `entries` is empty. */
-export const containerLogsResult = z.object({ entries: z.array(outputEvent) });
+export const containerLogsResult = z.lazy(() => z.object({ entries: z.array(outputEvent) }));
 
-export const containerExecParams = z.object({
-  id: z.string(),
-  command: z.array(z.string()).min(1),
-  env: z.record(z.string(), z.string()).optional(),
-  user: z.string().optional(),
-  working_dir: z.string().optional(),
-  /** Written to the command's stdin, then closed. */
-  stdin: z.string().optional(),
-});
+export const containerExecParams = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    command: z.array(z.string()).min(1),
+    env: z.record(z.string(), z.string()).optional(),
+    user: z.string().optional(),
+    working_dir: z.string().optional(),
+    /** Written to the command's stdin, then closed. */
+    stdin: z.string().optional(),
+  }),
+);
 /** Output streams as progress data while the command runs. */
-export const containerExecResult = z.object({ exit_code: z.number().int() });
+export const containerExecResult = z.lazy(() => z.object({ exit_code: z.number().int() }));
 
-export const containerStats = z.object({
-  id: z.string(),
-  status: z.string(),
-  cpu_usage_ns: z.number(),
-  memory_usage_bytes: z.number(),
-  memory_limit_bytes: z.number().nullable(),
-  pids: z.number().int(),
-  block_read_bytes: z.number(),
-  block_write_bytes: z.number(),
-});
+export const containerStats = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    status: z.string(),
+    cpu_usage_ns: z.number(),
+    memory_usage_bytes: z.number(),
+    memory_limit_bytes: z.number().nullable(),
+    pids: z.number().int(),
+    block_read_bytes: z.number(),
+    block_write_bytes: z.number(),
+  }),
+);
 export type ContainerStats = z.infer<typeof containerStats>;
 /** Empty ids: every container the agent manages. */
-export const containerStatsParams = z.object({ ids: z.array(z.string()) });
-export const containerStatsResult = z.object({ items: z.array(containerStats) });
+export const containerStatsParams = z.lazy(() => z.object({ ids: z.array(z.string()) }));
+export const containerStatsResult = z.lazy(() => z.object({ items: z.array(containerStats) }));
 
 // ---- networks ----------------------------------------------------------------
 
@@ -262,19 +276,21 @@ export const containerStatsResult = z.object({ items: z.array(containerStats) })
  * Names are host names (letters, digits, "-", "_", dots), addresses IPv4: anything else
  * is refused (E_INVALID_HOSTNAME, E_INVALID_IP; E_UNSAFE_NAME for the network id).
  */
-export const networkPeersParams = z.object({
-  /** The network's id (its link name). */
-  network: z.string(),
-  peers: z.array(z.object({ name: z.string(), aliases: z.array(z.string()), ip: z.string() })),
-});
-export const networkPeersResult = z.object({ changed: z.boolean() });
+export const networkPeersParams = z.lazy(() =>
+  z.object({
+    /** The network's id (its link name). */
+    network: z.string(),
+    peers: z.array(z.object({ name: z.string(), aliases: z.array(z.string()), ip: z.string() })),
+  }),
+);
+export const networkPeersResult = z.lazy(() => z.object({ changed: z.boolean() }));
 
 /**
  * `host.install_tools`: installs what of `tools` the host lacks with its package manager.
  * The engine calls it only for hosts whose block sets `install_packages = true`.
  */
-export const installToolsParams = z.object({ tools: z.array(z.enum(['lvm2', 'thin-provisioning-tools'])).min(1) });
-export const installToolsResult = z.object({ installed: z.array(z.string()), manager: z.string().nullable() });
+export const installToolsParams = z.lazy(() => z.object({ tools: z.array(z.enum(['lvm2', 'thin-provisioning-tools'])).min(1) }));
+export const installToolsResult = z.lazy(() => z.object({ installed: z.array(z.string()), manager: z.string().nullable() }));
 
 export const methods = {
   hello: { params: helloParams, result: helloResult },
@@ -288,7 +304,7 @@ export const methods = {
   'container.exec': { params: containerExecParams, result: containerExecResult },
   'container.stats': { params: containerStatsParams, result: containerStatsResult },
   /** An apply will create `count` containers: the supervisor starts their inits now. */
-  'container.prewarm': { params: z.object({ count: z.number().int().nonnegative() }), result: z.object({}) },
+  'container.prewarm': { params: z.lazy(() => z.object({ count: z.number().int().nonnegative() })), result: z.object({}) },
   'network.peers': { params: networkPeersParams, result: networkPeersResult },
   shutdown: { params: z.object({}).optional(), result: z.object({}) },
 } as const;

@@ -15,7 +15,7 @@ import { entryArgs } from '../entry-points.js';
 import type { AgentLog } from '../log.js';
 import { pidFileHolder, retire } from '../system/pid-file.js';
 import { agentBuild } from '../version.js';
-import { supervisorMethods, type SupervisorMethods } from './protocol.js';
+import type { SupervisorMethods } from './protocol.js';
 
 // Generous: a loaded or emulated host can take many seconds to start Node and load the supervisor.
 const START_TIMEOUT_MS = 60_000;
@@ -42,6 +42,7 @@ export class SupervisorClient {
   private connecting: Promise<Socket> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private methods: SupervisorMethods | undefined;
 
   constructor(
     private readonly runDir: string,
@@ -79,6 +80,8 @@ export class SupervisorClient {
   }
 
   private async connectOrStart(): Promise<Socket> {
+    // The answers' schemas, loaded with the first call: most sessions never make one.
+    this.methods ??= (await import('./protocol.js')).supervisorMethods;
     const path = supervisorSocket(this.runDir);
     const running = await tryConnect(path);
     if (running) {
@@ -171,7 +174,8 @@ export class SupervisorClient {
       p.reject(new AgentFailure(m.error.code, m.error.message, m.error.data));
       return;
     }
-    const result = supervisorMethods[p.method].result.safeParse(m.result);
+    // Answers come on a socket connectOrStart made, after it loaded the schemas.
+    const result = this.methods![p.method].result.safeParse(m.result);
     if (result.success) p.resolve(result.data);
     else p.reject(new Error(`bug: the supervisor's answer to ${p.method} is invalid: ${describeIssues(result.error, 'result')}`));
   }
