@@ -224,9 +224,12 @@ export async function uploadTo(
     return { pack, staging: paths.staging, nonce, entries: contents.entries, files: contents.entries.length, bytes: contents.data.length };
   } catch (e) {
     // Best effort: what is left is also removed by a later install after an hour.
-    await runScript(client, `rm -rf -- ${shellQuote(paths.staging ?? pack)}\n`, { host, sudo: input.sudo, what: 'clean up', timeoutMs: DEFAULT_TIMEOUT_MS }).catch(
-      () => undefined,
-    );
+    await runScript(client, `rm -rf -- ${shellQuote(paths.staging ?? pack)}\n`, {
+      host,
+      sudo: input.sudo,
+      what: 'clean up',
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    }).catch(() => undefined);
     throw e;
   } finally {
     sftp.end();

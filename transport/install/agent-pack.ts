@@ -71,7 +71,9 @@ async function compressedFile(dir: string, name: string, sha256: string): Promis
   } catch {
     const raw = await readFile(join(dir, name));
     return new Promise<Buffer>((resolve, reject) =>
-      brotliCompress(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }, (e, out) => (e ? reject(e) : resolve(out))),
+      brotliCompress(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }, (e, out) =>
+        e ? reject(e) : resolve(out),
+      ),
     );
   }
 }

@@ -100,7 +100,10 @@ describe('agent bundle', () => {
     writeFileSync(packed, readFileSync(packed).subarray(0, 1000));
     const failed = await init();
     assert.notEqual(failed.code, 2);
-    assert.match(failed.stderr, /koffi\.node\.br does not unpack to the module this agent was built with: the installed agent is damaged; apply again to repair it/);
+    assert.match(
+      failed.stderr,
+      /koffi\.node\.br does not unpack to the module this agent was built with: the installed agent is damaged; apply again to repair it/,
+    );
     assert.equal(existsSync(unpacked), false);
   });
 
