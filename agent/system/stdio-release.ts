@@ -42,6 +42,9 @@ function swapOntoDevNull(): void {
     const got = openSync('/dev/null', 'r+');
     // Cannot happen while nothing else opens files; if it did, `fd` now belongs to
     // someone else and staying would let stray output reach it.
-    if (got !== fd) throw new Error(`/dev/null opened as fd ${got}, not ${fd}: another thread opened a file meanwhile`);
+    if (got !== fd) {
+      closeSync(got);
+      throw new Error(`/dev/null opened as fd ${got}, not ${fd}: another thread opened a file meanwhile`);
+    }
   }
 }

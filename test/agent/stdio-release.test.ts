@@ -48,5 +48,6 @@ describe('releaseStdio', () => {
     const outcome = await releaseInChild(true);
     assert.equal(outcome.how, 'dup2');
     assert.deepEqual(outcome.fds, ['/dev/null', '/dev/null', '/dev/null']);
+    assert.equal(outcome.koffi, true);
   });
 });

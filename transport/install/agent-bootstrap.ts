@@ -39,6 +39,7 @@ export interface BootstrappedAgent {
   readonly proc: RemoteProcess;
   /** What was done to the version directory. */
   readonly agent: 'current' | 'installed' | 'raced' | 'replaced' | 'repaired';
+  /** The bundle files in the pack (one SFTP file). */
   readonly filesUploaded: number;
   /** What went over SFTP (compressed). */
   readonly bytesUploaded: number;

@@ -213,7 +213,11 @@ export async function uploadTo(
   const nonce = randomBytes(6).toString('hex');
   const paths = uploadPaths(stateDir, bundle.version, nonce, staged, undefined);
   const pack = staged ? `${paths.staging}/agent.pack` : `${paths.agentFrom}.pack`;
-  const [contents, sftp] = await Promise.all([agentPack(bundle, files, work.files), SftpUpload.open(client, host)]);
+  // Made (once per run) before the session opens: a failure leaves no SFTP session behind.
+  const contents = await agentPack(bundle, files, work.files).catch((e: Error) => {
+    throw new AgentError('E_AGENT_BUNDLE', `cannot read the agent to install on ${host}: ${e.message}`, host);
+  });
+  const sftp = await SftpUpload.open(client, host);
   try {
     if (paths.staging !== undefined) await sftp.mkdir(paths.staging, 0o700, 'fail');
     else if (!input.agentDirExists) {

@@ -1,7 +1,9 @@
 // Where the agent lives on a host (under the state directory, 0700 all the way):
 //
 //   <state>/agent/<version>/agent.mjs, koffi/<libc>_<abi>/koffi.node.br, agent.json
-//   <state>/agent/<version>.tmp-<random>/    an upload in progress (renamed when verified)
+//   <state>/agent/<version>/host-cache/      what the host makes: a code cache, koffi's unpacked module
+//   <state>/agent/<version>.tmp-<random>/    an upload, or the bootstrap's unpacking, in progress
+//                                            (renamed when verified)
 //   <state>/agent/<version>.tmp-<random>.pack  the bootstrap's upload (agent-pack.ts), removed once unpacked
 //   <state>/agent/node-<node version>/node   a Node.js runtime uploaded by tsinfra
 //   <state>/agent/node-runtime               the Node.js chosen last (see host-probe.ts)

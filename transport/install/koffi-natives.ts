@@ -56,7 +56,7 @@ export function findKoffiNatives(fromDir: string): KoffiNative[] {
 // SUMS (koffi directory -> sha256 of its koffi.node) is filled in at build time.
 const staticLoader = (sums: Readonly<Record<string, string>>): string => `
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
 
 const SUMS = ${JSON.stringify(sums)};
@@ -82,30 +82,47 @@ export function loadStatic() {
 }
 
 function loadUnpacked(name) {
-  const target = __dirname + '/${HOST_CACHE_DIR}/koffi/' + name + '/koffi.node';
-  if (existsSync(target)) {
-    try {
-      return require(target);
-    } catch {
-      // Damaged (a full disk, a crash while writing): unpacked again below.
-      rmSync(target, { force: true });
-    }
+  const dir = __dirname + '/${HOST_CACHE_DIR}/koffi/' + name;
+  const target = dir + '/koffi.node';
+  // Checked at every load, as the bundle's own files are at every bootstrap: what root's
+  // processes map must be what the build shipped (about 1 ms).
+  if (!isBuilt(name, readOrNull(target))) unpack(name, dir, target);
+  return require(target);
+}
+
+function readOrNull(path) {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
   }
+}
+
+function isBuilt(name, bytes) {
+  return bytes !== null && createHash('sha256').update(bytes).digest('hex') === SUMS[name];
+}
+
+function unpack(name, dir, target) {
   const packed = __dirname + '/koffi/' + name + '/koffi.node.br';
   let raw = null;
   try {
     raw = brotliDecompressSync(readFileSync(packed));
   } catch {
-    // Not brotli any more: reported as damaged below.
+    // Missing, or not brotli any more: reported as damaged below.
   }
-  if (raw === null || createHash('sha256').update(raw).digest('hex') !== SUMS[name])
+  if (!isBuilt(name, raw))
     throw new Error(packed + ' does not unpack to the module this agent was built with: the installed agent is damaged; apply again to repair it');
-  mkdirSync(__dirname + '/${HOST_CACHE_DIR}/koffi/' + name, { recursive: true, mode: 0o700 });
-  // Several processes may unpack at once: each writes its own file, and a rename is atomic.
-  const tmp = target + '.tmp-' + process.pid;
-  writeFileSync(tmp, raw, { mode: 0o600 });
-  renameSync(tmp, target);
-  return require(target);
+  // Several processes may unpack at once (container inits are pid 1 of their own
+  // namespace: no pid in the name): each writes a file of its own, and a rename is atomic.
+  const tmp = target + '.tmp-' + randomBytes(6).toString('hex');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, raw, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new Error("cannot unpack koffi's native module into " + dir + ': ' + e.message);
+  }
 }
 `;
 

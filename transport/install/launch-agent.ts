@@ -13,7 +13,8 @@
 //                                 and checksummed with the bundle); V8 refuses it when the
 //                                 host's Node.js or flags differ
 //   host-cache/<node>-<arch>.cache  made on the host by the first session agent that could
-//                                 not use the shipped one, for the next starts
+//                                 not use the shipped one, for the next starts (host-cache/
+//                                 also holds koffi's unpacked module, koffi-natives.ts)
 //
 // A cache V8 refuses costs nothing but the compile it would have saved.
 

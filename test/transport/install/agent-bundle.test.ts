@@ -2,8 +2,8 @@
 // and that it runs from a directory with no node_modules anywhere above it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { brotliDecompressSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -88,6 +88,7 @@ describe('agent bundle', () => {
     assert.equal((await init()).code, 2);
     assert.deepEqual(readFileSync(unpacked), original);
     assert.equal(statSync(unpacked).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dirname(unpacked)), ['koffi.node'], 'no temporary file is left');
     // Not one of the bundle's files.
     assert.equal(sealAgentBundle(dir).version, bundle.version);
 
