@@ -67,7 +67,10 @@ export class SupervisorClient {
 
   private ensureConnected(): Promise<Socket> {
     if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
-    this.connecting ??= this.connectOrStart().finally(() => (this.connecting = undefined));
+    // Kept for the calls after this one; attach() forgets it when it breaks.
+    this.connecting ??= this.connectOrStart()
+      .then((socket) => (socket.destroyed ? socket : (this.socket = socket)))
+      .finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
